@@ -1,0 +1,197 @@
+// KVM backend: VM and vCPU creation, sync_regs register exchange, and KVM_RUN exit decoding.
+#include "vm/kvm.hpp"
+
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+#include <mutex>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "vm/kvm_cpuid.h"
+#include "vm/kvm_sregs.hpp"
+
+namespace mote::vm {
+
+static_assert(sizeof(GeneralRegisters) == sizeof(kvm_regs));
+static_assert(offsetof(GeneralRegisters, rip) == offsetof(kvm_regs, rip));
+static_assert(offsetof(GeneralRegisters, rflags) == offsetof(kvm_regs, rflags));
+static_assert(offsetof(GeneralRegisters, r15) == offsetof(kvm_regs, r15));
+
+namespace {
+
+Error kvm_error(const char* what, int err) {
+  return Error(ErrorKind::Hypervisor, fmt::format("{} failed: {}", what, std::strerror(err)));
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  Fd& operator=(Fd&&) = delete;
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// KVM_GET_SUPPORTED_CPUID once per process.
+Result<const std::vector<std::uint8_t>*> supported_cpuid(int kvm) {
+  static std::once_flag once;
+  static std::vector<std::uint8_t> buffer;
+  static int error = 0;
+  std::call_once(once, [&] {
+    buffer.resize(mote_kvm_cpuid_buffer_size());
+    error = -mote_kvm_get_supported_cpuid(kvm, buffer.data());
+  });
+  if (error != 0) return std::unexpected(kvm_error("KVM_GET_SUPPORTED_CPUID", error));
+  return &buffer;
+}
+
+class KvmVirtualMachine final : public VirtualMachine {
+ public:
+  KvmVirtualMachine(Fd vm, Fd vcpu, kvm_run* run, std::size_t run_size)
+      : vm_(std::move(vm)), vcpu_(std::move(vcpu)), run_(run), run_size_(run_size) {}
+  ~KvmVirtualMachine() override { ::munmap(run_, run_size_); }
+
+  GeneralRegisters registers() const noexcept override {
+    GeneralRegisters regs;
+    std::memcpy(&regs, &run_->s.regs.regs, sizeof(regs));
+    return regs;
+  }
+  void set_registers(const GeneralRegisters& regs) noexcept override {
+    std::memcpy(&run_->s.regs.regs, &regs, sizeof(regs));
+    run_->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+  }
+
+  Result<VmExit> run() override {
+    for (;;) {
+      if (::ioctl(vcpu_.get(), KVM_RUN, 0) == 0) return decode_exit();
+      if (errno == EINTR) return Interrupted{};
+      if (errno != EAGAIN) return std::unexpected(kvm_error("KVM_RUN", errno));
+    }
+  }
+
+  Result<std::uint64_t> fault_address() override {
+    kvm_sregs sregs{};
+    if (::ioctl(vcpu_.get(), KVM_GET_SREGS, &sregs) < 0) {
+      return std::unexpected(kvm_error("KVM_GET_SREGS", errno));
+    }
+    return sregs.cr2;
+  }
+
+ private:
+  VmExit decode_exit() const {
+    switch (run_->exit_reason) {
+      case KVM_EXIT_IO: {
+        const auto& io = run_->io;
+        if (io.direction == KVM_EXIT_IO_IN) return IoIn{io.port};
+        std::uint32_t value = 0;
+        const std::size_t n = std::min<std::size_t>(io.size, sizeof(value));
+        if (io.data_offset + n <= run_size_) {
+          std::memcpy(&value, reinterpret_cast<const std::uint8_t*>(run_) + io.data_offset, n);
+        }
+        return IoOut{io.port, value};
+      }
+      case KVM_EXIT_HLT:
+        return Halt{};
+      case KVM_EXIT_SHUTDOWN:
+        return Shutdown{};
+      case KVM_EXIT_MMIO:
+        return Mmio{run_->mmio.phys_addr, run_->mmio.is_write != 0};
+      case KVM_EXIT_FAIL_ENTRY:
+        return Failed{fmt::format("entry failed, hardware reason 0x{:x}",
+                                  run_->fail_entry.hardware_entry_failure_reason)};
+      case KVM_EXIT_INTERNAL_ERROR:
+        return Failed{fmt::format("KVM internal error, suberror {}", run_->internal.suberror)};
+      default:
+        return Failed{fmt::format("unexpected KVM exit reason {}", run_->exit_reason)};
+    }
+  }
+
+  Fd vm_;
+  Fd vcpu_;
+  kvm_run* run_;
+  std::size_t run_size_;
+};
+
+}  // namespace
+
+Result<int> kvm_device() {
+  static std::once_flag once;
+  static int fd = -1;
+  static int error = 0;
+  static bool bad_version = false;
+  std::call_once(once, [] {
+    fd = ::open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+      error = errno;
+      return;
+    }
+    if (::ioctl(fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) bad_version = true;
+  });
+  if (fd < 0) {
+    return fail(ErrorKind::HypervisorUnavailable,
+                fmt::format("cannot open /dev/kvm: {}", std::strerror(error)));
+  }
+  if (bad_version) return fail(ErrorKind::HypervisorUnavailable, "unsupported KVM API version");
+  return fd;
+}
+
+Result<std::unique_ptr<VirtualMachine>> create_kvm_vm(GuestMemory& memory,
+                                                     const x86_64::CpuState& cpu) {
+  const int kvm = MOTE_TRY(kvm_device());
+  Fd vm(::ioctl(kvm, KVM_CREATE_VM, 0));
+  if (vm.get() < 0) return std::unexpected(kvm_error("KVM_CREATE_VM", errno));
+
+  kvm_userspace_memory_region region{};
+  region.slot = 0;
+  region.guest_phys_addr = 0;
+  region.memory_size = memory.size();
+  region.userspace_addr = reinterpret_cast<std::uint64_t>(memory.host_base());
+  if (::ioctl(vm.get(), KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+    return std::unexpected(kvm_error("KVM_SET_USER_MEMORY_REGION", errno));
+  }
+
+  Fd vcpu(::ioctl(vm.get(), KVM_CREATE_VCPU, 0));
+  if (vcpu.get() < 0) return std::unexpected(kvm_error("KVM_CREATE_VCPU", errno));
+
+  const auto* cpuid = MOTE_TRY(supported_cpuid(kvm));
+  if (int err = -mote_kvm_set_cpuid(vcpu.get(), cpuid->data()); err != 0) {
+    return std::unexpected(kvm_error("KVM_SET_CPUID2", err));
+  }
+
+  kvm_sregs sregs{};
+  if (::ioctl(vcpu.get(), KVM_GET_SREGS, &sregs) < 0) {
+    return std::unexpected(kvm_error("KVM_GET_SREGS", errno));
+  }
+  sregs = with_cpu_state(sregs, cpu);
+  if (::ioctl(vcpu.get(), KVM_SET_SREGS, &sregs) < 0) {
+    return std::unexpected(kvm_error("KVM_SET_SREGS", errno));
+  }
+
+  const int run_size = ::ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+  if (run_size < static_cast<int>(sizeof(kvm_run))) {
+    return std::unexpected(kvm_error("KVM_GET_VCPU_MMAP_SIZE", errno));
+  }
+  void* run = ::mmap(nullptr, static_cast<std::size_t>(run_size), PROT_READ | PROT_WRITE,
+                     MAP_SHARED, vcpu.get(), 0);
+  if (run == MAP_FAILED) return std::unexpected(kvm_error("mmap of kvm_run", errno));
+  auto* k = static_cast<kvm_run*>(run);
+  // Registers travel through kvm_run on every exit (no KVM_GET_REGS/KVM_SET_REGS per call).
+  k->kvm_valid_regs = KVM_SYNC_X86_REGS;
+  return std::make_unique<KvmVirtualMachine>(std::move(vm), std::move(vcpu), k,
+                                             static_cast<std::size_t>(run_size));
+}
+
+}  // namespace mote::vm
