@@ -23,14 +23,17 @@ class RatioReporter : public benchmark::ConsoleReporter {
     ConsoleReporter::Finalize();
     const auto floor = medians_.find("floor/exit_roundtrip");
     const auto create_floor = medians_.find("floor/vm_create");
-    if (floor == medians_.end()) return;
     std::printf("\nmedian ratios to the raw KVM floor measured in this run:\n");
     for (const auto& [name, t] : medians_) {
       const bool is_create = name.find("create") != std::string::npos ||
                              name.find("from_snapshot") != std::string::npos;
-      const auto& base = is_create && create_floor != medians_.end() ? *create_floor : *floor;
-      std::printf("  %-28s %12.2f us  = %6.3f x %s\n", name.c_str(), t / 1000.0, t / base.second,
-                  base.first.c_str());
+      const auto base = is_create ? create_floor : floor;
+      if (base == medians_.end()) {
+        std::printf("  %-28s %12.2f us  (its floor was not run)\n", name.c_str(), t / 1000.0);
+        continue;
+      }
+      std::printf("  %-28s %12.2f us  = %6.3f x %s\n", name.c_str(), t / 1000.0, t / base->second,
+                  base->first.c_str());
     }
   }
 

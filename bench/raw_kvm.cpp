@@ -54,8 +54,8 @@ RawVm::RawVm() {
   auto cr3 = x86_64::build_page_tables(*memory, layout->page_tables, maps);
   auto cpu = x86_64::write_system_tables(*memory, *layout, cr3.value());
   memory_size_ = memory->size();
-  memory_ = ::mmap(nullptr, memory_size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  std::memcpy(memory_, memory->host_base(), memory_size_);
+  memory_ = memory->host_base();
+  memory_owner_ = std::make_unique<GuestMemory>(std::move(*memory));
 
   vm_ = ::ioctl(*kvm, KVM_CREATE_VM, 0);
   if (vm_ < 0) die("KVM_CREATE_VM");
@@ -63,11 +63,13 @@ RawVm::RawVm() {
   if (::ioctl(vm_, KVM_SET_USER_MEMORY_REGION, &region) < 0) die("KVM_SET_USER_MEMORY_REGION");
   vcpu_ = ::ioctl(vm_, KVM_CREATE_VCPU, 0);
   if (vcpu_ < 0) die("KVM_CREATE_VCPU");
-  static std::vector<std::uint8_t> cpuid(mote_kvm_cpuid_buffer_size());
-  if (mote_kvm_get_supported_cpuid(*kvm, cpuid.data()) < 0 ||
-      mote_kvm_set_cpuid(vcpu_, cpuid.data()) < 0) {
-    die("CPUID setup");
-  }
+  // KVM_GET_SUPPORTED_CPUID once per process, as mote does.
+  static const std::vector<std::uint8_t> cpuid = [&] {
+    std::vector<std::uint8_t> buffer(mote_kvm_cpuid_buffer_size());
+    if (mote_kvm_get_supported_cpuid(*kvm, buffer.data()) < 0) die("KVM_GET_SUPPORTED_CPUID");
+    return buffer;
+  }();
+  if (mote_kvm_set_cpuid(vcpu_, cpuid.data()) < 0) die("KVM_SET_CPUID2");
   kvm_sregs sregs{};
   if (::ioctl(vcpu_, KVM_GET_SREGS, &sregs) < 0) die("KVM_GET_SREGS");
   sregs = vm::with_cpu_state(sregs, *cpu);
@@ -88,7 +90,6 @@ RawVm::~RawVm() {
   ::munmap(run_, run_size_);
   ::close(vcpu_);
   ::close(vm_);
-  ::munmap(memory_, memory_size_);
 }
 
 void RawVm::exit_roundtrip(std::uint64_t rax) {

@@ -4,7 +4,10 @@
 #include <linux/kvm.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
+
+#include "memory/guest_memory.hpp"
 
 namespace mote::bench {
 
@@ -26,7 +29,8 @@ class RawVm {
   int vm_ = -1, vcpu_ = -1;
   kvm_run* run_ = nullptr;
   std::size_t run_size_ = 0;
-  void* memory_ = nullptr;
+  std::unique_ptr<GuestMemory> memory_owner_;
+  std::uint8_t* memory_ = nullptr;
   std::size_t memory_size_ = 0;
 };
 

@@ -12,8 +12,6 @@ __attribute__((section(".note.mote"), used,
     sizeof(MOTE_NOTE_NAME), sizeof(uint32_t), MOTE_NOTE_TYPE_ABI_VERSION, MOTE_NOTE_NAME,
     MOTE_ABI_VERSION};
 
-_Static_assert(MOTE_PORT_RETURN == 0x10, "start.S hard-codes the RETURN port");
-
 const struct mote_boot_info* mote_rt_boot;
 
 /* Bounds of the constructor table, provided by the linker. */

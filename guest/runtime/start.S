@@ -4,7 +4,7 @@
  * and no return address (see abi.h "Guest entry"). The call below pushes one, so the C code sees
  * the usual SysV alignment. The host never resumes the guest after the RETURN port.
  */
-#define MOTE_PORT_RETURN 0x10 /* abi.h; checked against it by a static assert in entry.c */
+#include <mote/abi.h>
 
         .text
         .p2align 4

@@ -50,7 +50,9 @@
 #ifndef MOTE_ABI_H
 #define MOTE_ABI_H
 
+#ifndef __ASSEMBLER__
 #include <stdint.h>
+#endif
 
 #define MOTE_ABI_VERSION 1u
 
@@ -106,6 +108,10 @@
 #define MOTE_STATUS_INIT_FAILED 8u           /* the guest's mote_main reported failure */
 #define MOTE_STATUS_USER_BASE 256u
 
+/* Abort code the guest runtime uses when a guest broke the SDK's rules or corrupted its own state
+ * (heap corruption, pure virtual call, a reserved error code, ...). */
+#define MOTE_ABORT_RUNTIME_ERROR 255u
+
 /* Log levels (MOTE_MSG_LOG code, boot info log_level filter). */
 #define MOTE_LOG_TRACE 0u
 #define MOTE_LOG_DEBUG 1u
@@ -120,6 +126,8 @@
 #define MOTE_MAX_LOG_MESSAGE 4096u   /* host truncates longer log messages */
 #define MOTE_MAX_ABORT_MESSAGE 1024u /* host truncates longer abort messages */
 #define MOTE_INDEX_NONE 0xFFFFFFFFu  /* mote_call.function_index in a host call */
+
+#ifndef __ASSEMBLER__ /* the rest is C: structs and their layout checks */
 
 /* Read-only page the host writes before init; RSI points at it. */
 struct mote_boot_info {
@@ -242,5 +250,7 @@ MOTE_ABI_ASSERT(MOTE_ABI_OFFSET(mote_function_entry, return_type) == 8, "entry r
 MOTE_ABI_ASSERT(MOTE_ABI_OFFSET(mote_function_entry, param_count) == 9, "entry param_count");
 MOTE_ABI_ASSERT(MOTE_ABI_OFFSET(mote_function_entry, param_types) == 10, "entry param_types");
 MOTE_ABI_ASSERT(MOTE_ABI_OFFSET(mote_function_entry, reserved) == 26, "entry reserved");
+
+#endif /* __ASSEMBLER__ */
 
 #endif /* MOTE_ABI_H */

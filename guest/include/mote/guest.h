@@ -36,10 +36,9 @@ extern "C" {
 #endif
 #define MOTE_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
-/* The abort code the runtime uses when it stops a guest that broke the SDK's rules or corrupted its
- * own state (heap corruption, stack smashing, pure virtual call, a reserved error code, ...). A
- * result or argument used with the wrong type aborts with MOTE_STATUS_ARGUMENT_MISMATCH instead. */
-#define MOTE_ABORT_RUNTIME_ERROR 255u
+/* MOTE_ABORT_RUNTIME_ERROR (abi.h) is the abort code the runtime uses when it stops a guest that
+ * broke the SDK's rules or corrupted its own state. A result or argument used with the wrong type
+ * aborts with MOTE_STATUS_ARGUMENT_MISMATCH instead. */
 
 /* ---- The guest program ----------------------------------------------------------------------- */
 
