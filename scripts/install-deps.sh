@@ -2,7 +2,7 @@
 # Installs the Debian packages mote needs to build and test, if any are missing (needs root or sudo).
 set -euo pipefail
 
-packages=(cmake ninja-build g++ gcc binutils make libgtest-dev libgmock-dev libbenchmark-dev libfmt-dev)
+packages=(cmake ninja-build g++ gcc binutils make libgtest-dev libgmock-dev libbenchmark-dev libfmt-dev libssl-dev)
 
 missing=()
 for p in "${packages[@]}"; do

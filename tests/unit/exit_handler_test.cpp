@@ -211,8 +211,10 @@ constexpr ErrorKind kAllKinds[] = {
     ErrorKind::GuestProtocol,
     ErrorKind::UnexpectedExit,
     ErrorKind::Poisoned,
+    ErrorKind::InvalidSnapshot,
+    ErrorKind::SnapshotMismatch,
 };
-static_assert(std::size(kAllKinds) == static_cast<std::size_t>(ErrorKind::Poisoned) + 1,
+static_assert(std::size(kAllKinds) == static_cast<std::size_t>(ErrorKind::SnapshotMismatch) + 1,
               "kAllKinds must list every ErrorKind");
 
 TEST(ErrorKinds, PoisoningTable) {
@@ -230,6 +232,8 @@ TEST(ErrorKinds, PoisoningTable) {
       {ErrorKind::InputTooLarge, false},
       {ErrorKind::GuestError, false},
       {ErrorKind::Poisoned, false},
+      {ErrorKind::InvalidSnapshot, false},
+      {ErrorKind::SnapshotMismatch, false},
       // The guest did not reach its normal end.
       {ErrorKind::Hypervisor, true},
       {ErrorKind::GuestAborted, true},

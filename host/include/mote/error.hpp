@@ -30,6 +30,8 @@ enum class ErrorKind : std::uint8_t {
   GuestProtocol,          // the guest broke the ABI (bad message, unknown port, ...)
   UnexpectedExit,         // KVM stopped the vCPU for a reason the ABI does not allow
   Poisoned,               // a previous call did not complete; the sandbox refuses work
+  InvalidSnapshot,        // a snapshot file is malformed, corrupted, or from another format/arch
+  SnapshotMismatch,       // the snapshot belongs to another configuration than the sandbox
 };
 
 std::string_view to_string(ErrorKind kind) noexcept;

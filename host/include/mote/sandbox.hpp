@@ -13,6 +13,7 @@
 #include "mote/config.hpp"
 #include "mote/error.hpp"
 #include "mote/host_functions.hpp"
+#include "mote/snapshot.hpp"
 #include "mote/value.hpp"
 
 namespace mote {
@@ -89,6 +90,25 @@ class Sandbox {
   static Result<Sandbox> create_from_file(const std::filesystem::path& path,
                                           HostFunctions host_functions = {},
                                           SandboxConfig config = {});
+
+  // Creates a sandbox (a new VM) straight from a snapshot: its memory is mapped copy-on-write
+  // from the snapshot's, and a snapshot taken after initialisation needs no guest init at all.
+  // The memory sizes and log level are the snapshot's; `config` contributes the log sink.
+  static Result<Sandbox> from_snapshot(SnapshotPtr snapshot, HostFunctions host_functions = {},
+                                       SandboxConfig config = {});
+
+  // Captures the sandbox between calls: memory, CPU state, functions. Refused while poisoned.
+  // The sandbox is unchanged and can take further, independent snapshots.
+  Result<SnapshotPtr> snapshot();
+
+  // Resets everything the guest can see to `snapshot` (memory, registers, x87/SSE state) and
+  // clears poisoning. The snapshot must have this sandbox's configuration identity
+  // (ErrorKind::SnapshotMismatch otherwise). Restoring the snapshot the sandbox was last restored
+  // to or created from costs time proportional to the pages written since, not to memory size.
+  Result<void> restore(const SnapshotPtr& snapshot);
+
+  // The identity of this sandbox's configuration (see Snapshot::config_identity).
+  const Digest& config_identity() const noexcept;
 
   Sandbox(Sandbox&&) noexcept;
   Sandbox& operator=(Sandbox&&) noexcept;

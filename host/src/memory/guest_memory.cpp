@@ -31,6 +31,25 @@ Result<GuestMemory> GuestMemory::allocate(std::uint64_t size) {
   return GuestMemory(static_cast<std::uint8_t*>(p), size);
 }
 
+Result<GuestMemory> GuestMemory::map_copy_on_write(int fd, std::uint64_t offset, std::uint64_t size) {
+  void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd,
+                   static_cast<off_t>(offset));
+  if (p == MAP_FAILED) {
+    return fail(ErrorKind::Hypervisor,
+                fmt::format("copy-on-write mapping of {} bytes failed: errno {}", size, errno));
+  }
+  return GuestMemory(static_cast<std::uint8_t*>(p), size);
+}
+
+Result<void> GuestMemory::remap_copy_on_write(int fd, std::uint64_t offset) {
+  void* p = ::mmap(base_, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE | MAP_FIXED,
+                   fd, static_cast<off_t>(offset));
+  if (p == MAP_FAILED) {
+    return fail(ErrorKind::Hypervisor, fmt::format("remapping guest memory failed: errno {}", errno));
+  }
+  return {};
+}
+
 GuestMemory::GuestMemory(GuestMemory&& other) noexcept
     : base_(std::exchange(other.base_, nullptr)), size_(std::exchange(other.size_, 0)) {}
 

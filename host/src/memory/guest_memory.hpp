@@ -24,6 +24,14 @@ class GuestMemory {
   // Maps `size` bytes of zeroed anonymous memory (size a multiple of 4096).
   static Result<GuestMemory> allocate(std::uint64_t size);
 
+  // Maps bytes [offset, offset + size) of `fd` (a snapshot's memory) copy-on-write: reads share
+  // the file's pages, the first write to a page gives this memory a private copy.
+  static Result<GuestMemory> map_copy_on_write(int fd, std::uint64_t offset, std::uint64_t size);
+
+  // Replaces the whole mapping, in place (same host address), by a copy-on-write mapping of
+  // another file of the same size. Private copies are dropped.
+  Result<void> remap_copy_on_write(int fd, std::uint64_t offset);
+
   GuestMemory(GuestMemory&& other) noexcept;
   GuestMemory& operator=(GuestMemory&& other) noexcept;
   GuestMemory(const GuestMemory&) = delete;

@@ -47,6 +47,7 @@ Result<Layout> compute_layout(const SandboxConfig& config, std::uint64_t image_s
   l.idt = c.take(kPageSize);
   l.tss = c.take(kPageSize);
   l.stubs = c.take(kPageSize);
+  l.entry_stub = c.take(kPageSize);
   c.skip_guard();
   l.exception_stack = c.take(2 * kPageSize);
   l.boot_info = c.take(kPageSize);

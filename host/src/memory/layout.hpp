@@ -26,6 +26,9 @@ struct Region {
 //   idt             IDT, 32 gates on IST1               supervisor, read-only
 //   tss             TSS + I/O permission bitmap         supervisor, read-only
 //   stubs           ring-0 exception stubs              supervisor, read-only, executable
+//   entry_stub      ring-3 entry trampoline: resets      user, read-only, executable
+//                   x87/SSE state and data segments,
+//                   then jumps to the ELF entry point
 //   guard                                               (unmapped)
 //   exception_stack ring-0 stack for the stubs          supervisor, read-write
 //   boot_info       struct mote_boot_info               user, read-only
@@ -40,7 +43,7 @@ struct Region {
 //   output          guest -> host messages              user, read-write
 //   page_tables     PML4, PDPT, PDs, PTs                (unmapped: the CPU reads them physically)
 struct Layout {
-  Region gdt, idt, tss, stubs, exception_stack, boot_info, image, stack_guard, stack, heap, input,
+  Region gdt, idt, tss, stubs, entry_stub, exception_stack, boot_info, image, stack_guard, stack, heap, input,
       output, page_tables;
   std::uint64_t mapped_end = 0;  // end of the highest region the page tables map
   std::uint64_t total_size = 0;  // size of guest memory

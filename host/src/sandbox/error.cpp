@@ -26,6 +26,8 @@ std::string_view to_string(ErrorKind kind) noexcept {
     case ErrorKind::GuestProtocol: return "guest protocol violation";
     case ErrorKind::UnexpectedExit: return "unexpected VM exit";
     case ErrorKind::Poisoned: return "sandbox poisoned";
+    case ErrorKind::InvalidSnapshot: return "invalid snapshot";
+    case ErrorKind::SnapshotMismatch: return "snapshot mismatch";
   }
   return "unknown error";
 }
@@ -47,6 +49,8 @@ bool poisons(ErrorKind kind) noexcept {
     case ErrorKind::InputTooLarge:
     case ErrorKind::GuestError:
     case ErrorKind::Poisoned:
+    case ErrorKind::InvalidSnapshot:
+    case ErrorKind::SnapshotMismatch:
       return false;
     case ErrorKind::Hypervisor:
     case ErrorKind::GuestAborted:

@@ -2,15 +2,14 @@
 #include "mote/sandbox.hpp"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
 
 #include <fmt/format.h>
 
-#include "arch/x86_64/page_tables.hpp"
-#include "arch/x86_64/system_tables.hpp"
-#include "elf/elf_image.hpp"
 #include "mote/abi.h"
 #include "sandbox/exit_handler.hpp"
 #include "sandbox/sandbox_impl.hpp"
@@ -21,46 +20,10 @@ namespace mote {
 
 namespace {
 
-// The image's pages as elf::page_ranges lays them out (a page shared by two segments gets the
-// union of their permissions), placed at `base`.
-std::vector<x86_64::PageMapping> image_mappings(const elf::ElfImage& image, GuestAddress base) {
-  std::vector<x86_64::PageMapping> out;
-  for (const elf::PageRange& r : elf::page_ranges(image)) {
-    out.push_back({base + r.start, r.size, true, r.writable, r.executable});
-  }
-  return out;
-}
-
-std::vector<x86_64::PageMapping> system_mappings(const Layout& l) {
-  return {
-      {l.gdt.base, l.gdt.size, false, false, false},
-      {l.idt.base, l.idt.size, false, false, false},
-      {l.tss.base, l.tss.size, false, false, false},
-      {l.stubs.base, l.stubs.size, false, false, true},
-      {l.exception_stack.base, l.exception_stack.size, false, true, false},
-      {l.boot_info.base, l.boot_info.size, true, false, false},
-      {l.stack.base, l.stack.size, true, true, false},
-      {l.heap.base, l.heap.size, true, true, false},
-      {l.input.base, l.input.size, true, false, false},
-      {l.output.base, l.output.size, true, true, false},
-  };
-}
-
-mote_boot_info boot_info_for(const Layout& l, const SandboxConfig& config) {
-  mote_boot_info b{};
-  b.magic = MOTE_BOOT_INFO_MAGIC;
-  b.abi_version = MOTE_ABI_VERSION;
-  b.heap_base = raw(l.heap.base);
-  b.heap_size = l.heap.size;
-  b.input_base = raw(l.input.base);
-  b.input_size = l.input.size;
-  b.output_base = raw(l.output.base);
-  b.output_size = l.output.size;
-  b.stack_base = raw(l.stack.base);
-  b.stack_size = l.stack.size;
-  b.log_level = static_cast<std::uint32_t>(config.log_level);
-  return b;
-}
+// Pages the guest may dirty and keep writable between restores (copied back every time instead
+// of taking a write fault on their next use), and how often they are re-armed to drop cold ones.
+constexpr std::uint64_t kStickyLimit = 64;
+constexpr std::uint32_t kRearmInterval = 64;
 
 Error guest_error(std::uint32_t status, std::string message) {
   return Error::from_guest(ErrorKind::GuestError, status, std::move(message));
@@ -72,30 +35,46 @@ Error guest_error(std::uint32_t status, std::string message) {
 
 Result<Sandbox> Sandbox::create(std::span<const std::uint8_t> binary, HostFunctions host_functions,
                                 SandboxConfig config) {
-  MOTE_TRY_VOID(config.validate());
-  const elf::ElfImage image = MOTE_TRY(elf::parse(binary));
-  const Layout layout = MOTE_TRY(compute_layout(config, image.image_size, image.alignment));
-  GuestMemory memory = MOTE_TRY(GuestMemory::allocate(layout.total_size));
+  SnapshotPtr initial = MOTE_TRY(Snapshot::from_binary(binary, config));
+  return from_snapshot(std::move(initial), std::move(host_functions), std::move(config));
+}
 
-  auto image_bytes = MOTE_TRY(memory.bytes(layout.image.base, image.image_size));
-  MOTE_TRY_VOID(elf::load(image, binary, image_bytes, raw(layout.image.base)));
-
-  auto mappings = system_mappings(layout);
-  auto image_pages = image_mappings(image, layout.image.base);
-  mappings.insert(mappings.end(), image_pages.begin(), image_pages.end());
-  const std::uint64_t cr3 = MOTE_TRY(x86_64::build_page_tables(memory, layout.page_tables, mappings));
-  const x86_64::CpuState cpu = MOTE_TRY(x86_64::write_system_tables(memory, layout, cr3));
-  MOTE_TRY_VOID(memory.write_object(layout.boot_info.base, boot_info_for(layout, config)));
-
+Result<Sandbox> Sandbox::from_snapshot(SnapshotPtr snapshot, HostFunctions host_functions,
+                                       SandboxConfig config) {
+  if (!snapshot) return fail(ErrorKind::InvalidSnapshot, "no snapshot given");
+  const Snapshot::State& s = snapshot->state();
+  // The snapshot's layout decides the sizes; keep the config truthful about them.
+  config.stack_size = s.meta.layout.stack.size;
+  config.heap_size = s.meta.layout.heap.size;
+  config.input_size = s.meta.layout.input.size;
+  config.output_size = s.meta.layout.output.size;
+  config.log_level = static_cast<LogLevel>(s.meta.log_level);
+  GuestMemory memory =
+      MOTE_TRY(GuestMemory::map_copy_on_write(s.memory.fd(), s.memory.offset(), s.memory.size()));
   auto impl = std::make_unique<Impl>(std::move(config),
                                      std::make_shared<const HostFunctions>(std::move(host_functions)),
-                                     layout, std::move(memory));
-  impl->entry = raw(layout.image.base) + image.entry;
-  impl->abi_version = image.abi_version;
-  impl->vm = MOTE_TRY(vm::create_kvm_vm(impl->memory, cpu));
+                                     s.meta.layout, std::move(memory));
+  impl->vm = MOTE_TRY(vm::create_kvm_vm(impl->memory, s.meta.cpu));
+  impl->dirty.assign((impl->memory.size() / kPageSize + 63) / 64, 0);
+  impl->adopt(snapshot);
+  if (s.meta.next == NextAction::Initialise) MOTE_TRY_VOID(impl->initialise());
+  return Sandbox(std::move(impl));
+}
 
-  MOTE_TRY_VOID(impl->run_operation(MOTE_OP_INIT));
-  auto reply = MOTE_TRY(impl->copy_output());
+void Sandbox::Impl::adopt(const SnapshotPtr& snapshot) {
+  const Snapshot::State& s = snapshot->state();
+  base = snapshot;
+  identity = s.identity;
+  cpu = s.meta.cpu;
+  abi_version = s.meta.abi_version;
+  functions = s.meta.functions;
+  function_index.clear();
+  for (std::uint32_t i = 0; i < functions.size(); ++i) function_index.emplace(functions[i].name, i);
+}
+
+Result<void> Sandbox::Impl::initialise() {
+  MOTE_TRY_VOID(run_operation(MOTE_OP_INIT));
+  auto reply = MOTE_TRY(copy_output());
   const std::uint16_t kind = MOTE_TRY(wire::message_kind(reply));
   if (kind == MOTE_MSG_RESULT) {
     auto r = MOTE_TRY(wire::decode_result(reply, wire::kAnyType));
@@ -105,12 +84,104 @@ Result<Sandbox> Sandbox::create(std::span<const std::uint8_t> binary, HostFuncti
     }
     return fail(ErrorKind::GuestProtocol, "the guest answered init with a result, not its functions");
   }
-  impl->functions = MOTE_TRY(wire::decode_function_table(reply));
-  for (std::uint32_t i = 0; i < impl->functions.size(); ++i) {
-    impl->function_index.emplace(impl->functions[i].name, i);
-  }
-  return Sandbox(std::move(impl));
+  functions = MOTE_TRY(wire::decode_function_table(reply));
+  function_index.clear();
+  for (std::uint32_t i = 0; i < functions.size(); ++i) function_index.emplace(functions[i].name, i);
+  return {};
 }
+
+// ---- snapshots --------------------------------------------------------------------------------
+
+Result<SnapshotPtr> Sandbox::snapshot() {
+  Impl& s = *impl_;
+  if (s.poisoned) {
+    return fail(ErrorKind::Poisoned, "the sandbox is poisoned: restore a snapshot before taking one");
+  }
+  auto bytes = MOTE_TRY(s.memory.bytes(GuestAddress{0}, s.memory.size()));
+  MemoryImage image = MOTE_TRY(MemoryImage::capture(bytes));
+  SnapshotMetadata meta = s.base->state().meta;
+  meta.cpu = s.cpu;
+  meta.abi_version = s.abi_version;
+  meta.next = NextAction::Call;
+  meta.functions = s.functions;
+  SnapshotPtr taken = make_snapshot(std::move(meta), std::move(image));
+  MOTE_TRY_VOID(s.rebase(taken));
+  return taken;
+}
+
+Result<void> Sandbox::restore(const SnapshotPtr& snapshot) {
+  Impl& s = *impl_;
+  if (!snapshot) return fail(ErrorKind::InvalidSnapshot, "no snapshot given");
+  const Snapshot::State& target = snapshot->state();
+  if (target.identity != s.identity) {
+    return fail(ErrorKind::SnapshotMismatch,
+                fmt::format("the snapshot belongs to configuration {}, this sandbox is {}",
+                            to_hex(target.identity).substr(0, 16), to_hex(s.identity).substr(0, 16)));
+  }
+  auto result = [&]() -> Result<void> {
+    if (s.cpu_state_dirty) {
+      MOTE_TRY_VOID(s.vm->set_cpu_state(target.meta.cpu));
+      s.cpu_state_dirty = false;
+    }
+    if (s.base->digest() == snapshot->digest()) {
+      MOTE_TRY_VOID(s.reset_dirty_pages());
+    } else {
+      MOTE_TRY_VOID(s.memory.remap_copy_on_write(target.memory.fd(), target.memory.offset()));
+      MOTE_TRY_VOID(s.rebase(snapshot));
+    }
+    if (s.base != snapshot) s.adopt(snapshot);
+    s.poisoned = false;
+    if (target.meta.next == NextAction::Initialise) MOTE_TRY_VOID(s.initialise());
+    return {};
+  }();
+  if (!result) s.poisoned = true;  // memory or CPU state is unknown: only another restore helps
+  return result;
+}
+
+Result<void> Sandbox::Impl::reset_dirty_pages() {
+  MOTE_TRY_VOID(vm->dirty_pages(dirty));
+  // The host's own writes to the buffers are invisible to KVM: restore them too.
+  std::vector<std::uint64_t>& pages = dirty;
+  std::uint64_t guest_dirty = 0;
+  for (std::uint64_t w : pages) guest_dirty += static_cast<std::uint64_t>(std::popcount(w));
+  const auto copy_page = [&](std::uint64_t page) {
+    std::memcpy(memory.host_base() + page * kPageSize, base->state().memory.bytes().data() + page * kPageSize,
+                kPageSize);
+  };
+  for (std::size_t word = 0; word < pages.size(); ++word) {
+    for (std::uint64_t bits = pages[word]; bits != 0; bits &= bits - 1) {
+      copy_page(word * 64 + static_cast<std::uint64_t>(std::countr_zero(bits)));
+    }
+  }
+  const auto copy_written = [&](const Region& region, std::uint64_t bytes) {
+    const std::uint64_t first = raw(region.base) / kPageSize;
+    for (std::uint64_t p = 0; p * kPageSize < bytes; ++p) {
+      const std::uint64_t page = first + p;
+      if ((pages[page / 64] >> (page % 64) & 1) == 0) copy_page(page);
+    }
+  };
+  copy_written(layout.input, host_written_input);
+  copy_written(layout.output, host_written_output);
+  host_written_input = host_written_output = 0;
+  // Pages the guest wrote stay writable ("sticky") until there are too many or it is time to
+  // re-arm them all: then only pages written again show up as dirty.
+  if (++restores_since_rearm >= kRearmInterval || guest_dirty > kStickyLimit) {
+    MOTE_TRY_VOID(vm->rearm_dirty_pages(pages));
+    restores_since_rearm = 0;
+  }
+  return {};
+}
+
+Result<void> Sandbox::Impl::rebase(const SnapshotPtr& snapshot) {
+  MOTE_TRY_VOID(vm->dirty_pages(dirty));
+  MOTE_TRY_VOID(vm->rearm_dirty_pages(dirty));
+  host_written_input = host_written_output = 0;
+  restores_since_rearm = 0;
+  if (base != snapshot) adopt(snapshot);
+  return {};
+}
+
+const Digest& Sandbox::config_identity() const noexcept { return impl_->identity; }
 
 Result<Sandbox> Sandbox::create_from_file(const std::filesystem::path& path,
                                           HostFunctions host_functions, SandboxConfig config) {
@@ -178,7 +249,8 @@ Result<Value> Sandbox::invoke(std::string_view function, std::span<const detail:
                             to_string(sig.result), to_string(expected_result)));
   }
   auto input = MOTE_TRY(s.memory.bytes(s.layout.input.base, s.layout.input.size));
-  MOTE_TRY_VOID(wire::encode_call(input, it->second, args));
+  const std::size_t written = MOTE_TRY(wire::encode_call(input, it->second, args));
+  s.host_written_input = std::max<std::uint64_t>(s.host_written_input, written);
 
   MOTE_TRY_VOID(s.run_operation(MOTE_OP_CALL));
   auto reply = s.copy_output();
@@ -222,7 +294,7 @@ Result<void> Sandbox::Impl::run_operation(std::uint64_t op) {
 
 Result<void> Sandbox::Impl::run_loop(std::uint64_t op) {
   vm::GeneralRegisters regs{};
-  regs.rip = entry;
+  regs.rip = raw(layout.entry_stub.base);  // resets x87/SSE/segments, then jumps to the ELF entry
   regs.rsp = raw(layout.stack_top());
   regs.rdi = op;
   regs.rsi = raw(layout.boot_info.base);
@@ -262,12 +334,17 @@ Result<void> Sandbox::Impl::serve_host_call() {
   auto request = MOTE_TRY(copy_output());
   wire::HostCallMessage call = MOTE_TRY(wire::decode_host_call(request));
   auto output = MOTE_TRY(memory.bytes(layout.output.base, layout.output.size));
+  const std::size_t answered = answer_host_call(call, output);
+  host_written_output = std::max<std::uint64_t>(host_written_output, answered);
+  return {};
+}
 
+std::size_t Sandbox::Impl::answer_host_call(const wire::HostCallMessage& call,
+                                            std::span<std::uint8_t> output) {
   const HostFunctions::Entry* target = host_functions->find(call.name);
   if (target == nullptr) {
-    wire::encode_error(output, MOTE_STATUS_UNKNOWN_HOST_FUNCTION,
-                       fmt::format("no host function named '{}'", call.name));
-    return {};
+    return wire::encode_error(output, MOTE_STATUS_UNKNOWN_HOST_FUNCTION,
+                              fmt::format("no host function named '{}'", call.name));
   }
   const FunctionSignature& sig = target->signature;
   bool types_match = call.args.size() == sig.params.size();
@@ -277,9 +354,8 @@ Result<void> Sandbox::Impl::serve_host_call() {
   if (!types_match) {
     std::string got;
     for (const Value& v : call.args) got += fmt::format("{}{}", got.empty() ? "" : ", ", to_string(type_of(v)));
-    wire::encode_error(output, MOTE_STATUS_ARGUMENT_MISMATCH,
-                       fmt::format("host function {} called with ({})", sig.to_string(), got));
-    return {};
+    return wire::encode_error(output, MOTE_STATUS_ARGUMENT_MISMATCH,
+                              fmt::format("host function {} called with ({})", sig.to_string(), got));
   }
   Result<Value> result = fail(ErrorKind::GuestError, "");
   try {
@@ -290,17 +366,17 @@ Result<void> Sandbox::Impl::serve_host_call() {
     result = fail(ErrorKind::GuestError, fmt::format("host function '{}' threw", call.name));
   }
   if (!result) {
-    wire::encode_error(output, MOTE_STATUS_HOST_FUNCTION_FAILED, result.error().message());
-  } else if (type_of(*result) != sig.result) {
-    wire::encode_error(output, MOTE_STATUS_HOST_FUNCTION_FAILED,
-                       fmt::format("host function {} returned a {}", sig.to_string(),
-                                   to_string(type_of(*result))));
-  } else if (!wire::encode_result(output, *result)) {
-    wire::encode_error(output, MOTE_STATUS_BUFFER_TOO_SMALL,
-                       fmt::format("the result of host function '{}' does not fit the {}-byte "
-                                   "output buffer", call.name, output.size()));
+    return wire::encode_error(output, MOTE_STATUS_HOST_FUNCTION_FAILED, result.error().message());
   }
-  return {};
+  if (type_of(*result) != sig.result) {
+    return wire::encode_error(output, MOTE_STATUS_HOST_FUNCTION_FAILED,
+                              fmt::format("host function {} returned a {}", sig.to_string(),
+                                          to_string(type_of(*result))));
+  }
+  if (auto n = wire::encode_result(output, *result)) return *n;
+  return wire::encode_error(output, MOTE_STATUS_BUFFER_TOO_SMALL,
+                            fmt::format("the result of host function '{}' does not fit the {}-byte "
+                                        "output buffer", call.name, output.size()));
 }
 
 Result<void> Sandbox::Impl::serve_log() {
@@ -326,6 +402,7 @@ Error Sandbox::Impl::abort_error() {
 }
 
 Error Sandbox::Impl::fault_error() {
+  cpu_state_dirty = true;  // the stub left the vCPU in ring 0
   auto frame = memory.read_object<x86_64::ExceptionFrame>(GuestAddress{vm->registers().rsp});
   if (!frame) return Error(ErrorKind::UnexpectedExit, "exception stub left no readable frame");
   std::uint64_t address = 0;

@@ -60,8 +60,14 @@ Result<const std::vector<std::uint8_t>*> supported_cpuid(int kvm) {
 
 class KvmVirtualMachine final : public VirtualMachine {
  public:
-  KvmVirtualMachine(Fd vm, Fd vcpu, kvm_run* run, std::size_t run_size)
-      : vm_(std::move(vm)), vcpu_(std::move(vcpu)), run_(run), run_size_(run_size) {}
+  KvmVirtualMachine(Fd vm, Fd vcpu, kvm_run* run, std::size_t run_size, std::uint64_t pages,
+                    bool manual_protect)
+      : vm_(std::move(vm)),
+        vcpu_(std::move(vcpu)),
+        run_(run),
+        run_size_(run_size),
+        pages_(pages),
+        manual_protect_(manual_protect) {}
   ~KvmVirtualMachine() override { ::munmap(run_, run_size_); }
 
   GeneralRegisters registers() const noexcept override {
@@ -80,6 +86,43 @@ class KvmVirtualMachine final : public VirtualMachine {
       if (errno == EINTR) return Interrupted{};
       if (errno != EAGAIN) return std::unexpected(kvm_error("KVM_RUN", errno));
     }
+  }
+
+  Result<void> set_cpu_state(const x86_64::CpuState& cpu) override {
+    kvm_sregs sregs{};
+    if (::ioctl(vcpu_.get(), KVM_GET_SREGS, &sregs) < 0) {
+      return std::unexpected(kvm_error("KVM_GET_SREGS", errno));
+    }
+    sregs = with_cpu_state(sregs, cpu);
+    if (::ioctl(vcpu_.get(), KVM_SET_SREGS, &sregs) < 0) {
+      return std::unexpected(kvm_error("KVM_SET_SREGS", errno));
+    }
+    return {};
+  }
+
+  Result<void> dirty_pages(std::span<std::uint64_t> bitmap) override {
+    if (bitmap.size() * 64 < pages_) return fail(ErrorKind::Hypervisor, "dirty bitmap too small");
+    kvm_dirty_log log{};
+    log.slot = 0;
+    log.dirty_bitmap = bitmap.data();
+    if (::ioctl(vm_.get(), KVM_GET_DIRTY_LOG, &log) < 0) {
+      return std::unexpected(kvm_error("KVM_GET_DIRTY_LOG", errno));
+    }
+    return {};
+  }
+
+  Result<void> rearm_dirty_pages(std::span<const std::uint64_t> bitmap) override {
+    if (!manual_protect_) return {};  // KVM_GET_DIRTY_LOG already re-armed everything it reported
+    if (bitmap.size() * 64 < pages_) return fail(ErrorKind::Hypervisor, "dirty bitmap too small");
+    kvm_clear_dirty_log clear{};
+    clear.slot = 0;
+    clear.first_page = 0;
+    clear.num_pages = static_cast<std::uint32_t>(pages_);
+    clear.dirty_bitmap = const_cast<std::uint64_t*>(bitmap.data());
+    if (::ioctl(vm_.get(), KVM_CLEAR_DIRTY_LOG, &clear) < 0) {
+      return std::unexpected(kvm_error("KVM_CLEAR_DIRTY_LOG", errno));
+    }
+    return {};
   }
 
   Result<std::uint64_t> fault_address() override {
@@ -123,6 +166,8 @@ class KvmVirtualMachine final : public VirtualMachine {
   Fd vcpu_;
   kvm_run* run_;
   std::size_t run_size_;
+  std::uint64_t pages_;  // guest memory size in pages
+  bool manual_protect_;  // KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 is on: re-arming is ours to do
 };
 
 }  // namespace
@@ -154,8 +199,17 @@ Result<std::unique_ptr<VirtualMachine>> create_kvm_vm(GuestMemory& memory,
   Fd vm(::ioctl(kvm, KVM_CREATE_VM, 0));
   if (vm.get() < 0) return std::unexpected(kvm_error("KVM_CREATE_VM", errno));
 
+  // Dirty-page tracking with manual re-arming, where KVM has it (restore copies back only what
+  // the guest wrote, and may leave hot pages writable).
+  kvm_enable_cap cap{};
+  cap.cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2;
+  cap.args[0] = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE;
+  const bool manual_protect = ::ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2) > 0 &&
+                              ::ioctl(vm.get(), KVM_ENABLE_CAP, &cap) == 0;
+
   kvm_userspace_memory_region region{};
   region.slot = 0;
+  region.flags = KVM_MEM_LOG_DIRTY_PAGES;
   region.guest_phys_addr = 0;
   region.memory_size = memory.size();
   region.userspace_addr = reinterpret_cast<std::uint64_t>(memory.host_base());
@@ -191,7 +245,8 @@ Result<std::unique_ptr<VirtualMachine>> create_kvm_vm(GuestMemory& memory,
   // Registers travel through kvm_run on every exit (no KVM_GET_REGS/KVM_SET_REGS per call).
   k->kvm_valid_regs = KVM_SYNC_X86_REGS;
   return std::make_unique<KvmVirtualMachine>(std::move(vm), std::move(vcpu), k,
-                                             static_cast<std::size_t>(run_size));
+                                             static_cast<std::size_t>(run_size),
+                                             memory.size() / 4096, manual_protect);
 }
 
 }  // namespace mote::vm

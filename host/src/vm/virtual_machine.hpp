@@ -2,9 +2,11 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <variant>
 
+#include "arch/x86_64/system_tables.hpp"
 #include "mote/error.hpp"
 
 namespace mote::vm {
@@ -50,6 +52,17 @@ class VirtualMachine {
 
   // The page-fault address register (cold path: costs an ioctl).
   virtual Result<std::uint64_t> fault_address() = 0;
+
+  // Puts segments, descriptor tables and control registers back to `cpu` (after a guest fault
+  // left the vCPU in ring 0). Costs an ioctl.
+  virtual Result<void> set_cpu_state(const x86_64::CpuState& cpu) = 0;
+
+  // Dirty-page tracking of guest memory, one bit per 4 KiB page (bit i of word i / 64).
+  // dirty_pages fills `bitmap` with the pages the guest wrote since they were last re-armed;
+  // rearm_dirty_pages write-protects the pages set in `bitmap` again so that their next write is
+  // seen. Pages left un-armed stay writable at no cost and stay reported as dirty.
+  virtual Result<void> dirty_pages(std::span<std::uint64_t> bitmap) = 0;
+  virtual Result<void> rearm_dirty_pages(std::span<const std::uint64_t> bitmap) = 0;
 };
 
 }  // namespace mote::vm

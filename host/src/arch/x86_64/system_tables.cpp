@@ -105,4 +105,37 @@ Result<CpuState> write_system_tables(GuestMemory& memory, const Layout& layout, 
   return s;
 }
 
+Result<void> write_entry_stub(GuestMemory& memory, const Layout& layout, std::uint64_t entry) {
+  std::vector<std::uint8_t> code = {0xdb, 0xe3};  // fninit
+  for (int i = 0; i < 8; ++i) code.insert(code.end(), {0xd9, 0xee});  // fldz: overwrite ST0-7
+  code.insert(code.end(), {0xdb, 0xe3});  // fninit: empty stack, default control word
+  const std::size_t ldmxcsr_at = code.size();
+  code.insert(code.end(), {0x0f, 0xae, 0x15, 0, 0, 0, 0});  // ldmxcsr mxcsr(%rip)
+  for (std::uint8_t r = 0; r < 16; ++r) {                     // pxor %xmmN, %xmmN
+    if (r >= 8) code.push_back(0x66), code.push_back(0x45);
+    else code.push_back(0x66);
+    const auto n = static_cast<std::uint8_t>(r & 7);
+    code.insert(code.end(), {0x0f, 0xef, static_cast<std::uint8_t>(0xc0 | (n << 3) | n)});
+  }
+  code.insert(code.end(), {0xb8, static_cast<std::uint8_t>(kUserData), 0, 0, 0});  // mov $0x2b,%eax
+  code.insert(code.end(), {0x8e, 0xd8, 0x8e, 0xc0, 0x8e, 0xe0, 0x8e, 0xe8});  // ds, es, fs, gs
+  code.insert(code.end(), {0xb8, 0, 0, 0, 0});  // mov $0,%eax (flags untouched)
+  const std::size_t jmp_at = code.size();
+  code.insert(code.end(), {0xff, 0x25, 0, 0, 0, 0});  // jmp *target(%rip)
+  // Data after the code: the MXCSR reset value, then the jump target.
+  while (code.size() % 8 != 0) code.push_back(0xcc);
+  const std::size_t mxcsr_at = code.size();
+  code.insert(code.end(), {0x80, 0x1f, 0, 0, 0, 0, 0, 0});  // 0x1f80: all exceptions masked
+  const std::size_t target_at = code.size();
+  for (int i = 0; i < 8; ++i) code.push_back(static_cast<std::uint8_t>(entry >> (8 * i)));
+  auto rel32 = [&](std::size_t field, std::size_t next_insn, std::size_t target) {
+    const auto disp = static_cast<std::int32_t>(static_cast<std::int64_t>(target) -
+                                                static_cast<std::int64_t>(next_insn));
+    std::memcpy(code.data() + field, &disp, 4);
+  };
+  rel32(ldmxcsr_at + 3, ldmxcsr_at + 7, mxcsr_at);
+  rel32(jmp_at + 2, jmp_at + 6, target_at);
+  return memory.write(layout.entry_stub.base, code);
+}
+
 }  // namespace mote::x86_64

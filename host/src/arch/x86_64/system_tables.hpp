@@ -48,6 +48,12 @@ struct CpuState {
 // exception stubs into their regions, and returns the matching CPU state for page-table root cr3.
 Result<CpuState> write_system_tables(GuestMemory& memory, const Layout& layout, std::uint64_t cr3);
 
+// Writes the ring-3 entry trampoline into layout.entry_stub: it resets everything a guest could
+// carry from one call to the next outside memory (x87 registers and control word, MXCSR, XMM0-15,
+// DS/ES/FS/GS) without touching RDI/RSI/RSP or flags, then jumps to `entry`. The host starts every
+// operation there, so no guest can skip it.
+Result<void> write_entry_stub(GuestMemory& memory, const Layout& layout, std::uint64_t entry);
+
 // The frame a ring-0 stub leaves on the exception stack: what the stub pushes (vector, and an error
 // code or 0) followed by the CPU's interrupt frame.
 struct ExceptionFrame {
