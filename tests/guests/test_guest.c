@@ -229,6 +229,78 @@ static void alloc_stress(const mote_args* a, mote_ret* r) {
     mote_ret_u32(r, ok);
 }
 
+/* ---- Memory and CPU state, for the snapshot tests ---- */
+
+/* 8 MiB of .bss: 2048 pages the snapshot tests fill and checksum. */
+#define BIG_PAGES 2048u
+static uint8_t big[BIG_PAGES * 4096u] __attribute__((aligned(4096)));
+
+static uint64_t checksum_big_pages(void) {
+  uint64_t sum = 0;
+  for (size_t i = 0; i < sizeof big; i += 8) {
+    uint64_t w;
+    memcpy(&w, big + i, 8);
+    sum = (sum ^ w) * 0x100000001b3ull + i;
+  }
+  return sum;
+}
+
+/* Fills pages [first, first + count) of `big` with a pattern from `seed`; returns the checksum of
+ * all of `big`. */
+static void fill_pages(const mote_args* a, mote_ret* r) {
+  uint32_t first = mote_arg_u32(a, 0), count = mote_arg_u32(a, 1), seed = mote_arg_u32(a, 2);
+  if (first > BIG_PAGES || count > BIG_PAGES - first) {
+    mote_ret_error(r, 1000, "page range outside the buffer");
+    return;
+  }
+  for (uint32_t p = first; p < first + count; ++p) {
+    for (uint32_t i = 0; i < 4096; i += 64) big[p * 4096u + i] = (uint8_t)(seed + p + i / 64);
+  }
+  mote_ret_u64(r, checksum_big_pages());
+}
+
+static void checksum_big(const mote_args* a, mote_ret* r) {
+  (void)a;
+  mote_ret_u64(r, checksum_big_pages());
+}
+
+/* Leaves values in every piece of CPU state a function can change without privileges: XMM8-15,
+ * MXCSR (round toward zero), the x87 control word and stack, and the FS selector. */
+static void cpu_state_dirty(const mote_args* a, mote_ret* r) {
+  (void)r;
+  uint64_t v = mote_arg_u64(a, 0);
+  uint32_t mxcsr = 0x7f80u;
+  uint16_t fcw = 0x027f;
+  double x = 1.5;
+  __asm__ volatile(
+      "movq %0, %%xmm8\n movq %0, %%xmm9\n movq %0, %%xmm10\n movq %0, %%xmm11\n"
+      "movq %0, %%xmm12\n movq %0, %%xmm13\n movq %0, %%xmm14\n movq %0, %%xmm15\n"
+      "ldmxcsr %1\n fldcw %2\n fldl %3\n fldl %3\n"
+      "xorl %%eax, %%eax\n movl %%eax, %%fs\n"
+      :
+      : "r"(v), "m"(mxcsr), "m"(fcw), "m"(x)
+      : "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "eax", "memory");
+}
+
+/* Describes that state: "xmm=<or of XMM8-15> mxcsr=<> fcw=<> fsw=<> fs=<>". */
+static void cpu_state_read(const mote_args* a, mote_ret* r) {
+  (void)a;
+  uint64_t x8, x9, x10, x11, x12, x13, x14, x15;
+  uint32_t mxcsr;
+  uint16_t fcw, fsw, fs;
+  __asm__ volatile(
+      "movq %%xmm8, %0\n movq %%xmm9, %1\n movq %%xmm10, %2\n movq %%xmm11, %3\n"
+      "movq %%xmm12, %4\n movq %%xmm13, %5\n movq %%xmm14, %6\n movq %%xmm15, %7\n"
+      : "=r"(x8), "=r"(x9), "=r"(x10), "=r"(x11), "=r"(x12), "=r"(x13), "=r"(x14), "=r"(x15));
+  __asm__ volatile("stmxcsr %0\n fnstcw %1\n fnstsw %2\n movw %%fs, %3"
+                   : "=m"(mxcsr), "=m"(fcw), "=m"(fsw), "=r"(fs));
+  char text[128];
+  int n = mote_snprintf(text, sizeof text, "xmm=%llx mxcsr=%x fcw=%x fsw=%x fs=%x",
+                        (unsigned long long)(x8 | x9 | x10 | x11 | x12 | x13 | x14 | x15), mxcsr,
+                        fcw, fsw, fs);
+  mote_ret_string(r, text, (size_t)n);
+}
+
 int mote_main(void) {
   static const struct {
     const char* name;
@@ -268,6 +340,10 @@ int mote_main(void) {
       {"make_bytes", "bytes(u32)", make_bytes},
       {"sum_bytes", "u64(bytes)", sum_bytes},
       {"alloc_stress", "u32(u32)", alloc_stress},
+      {"fill_pages", "u64(u32,u32,u32)", fill_pages},
+      {"checksum_big", "u64()", checksum_big},
+      {"cpu_state_dirty", "void(u64)", cpu_state_dirty},
+      {"cpu_state_read", "string()", cpu_state_read},
   };
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; ++i) {
     int rc = mote_register(functions[i].name, functions[i].signature, functions[i].fn);
