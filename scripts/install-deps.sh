@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages mote needs to build and test, if any are missing (needs root or sudo).
+# `install-deps.sh fuzz` also installs what `make fuzz` needs (clang-19 and its libFuzzer runtime).
 set -euo pipefail
 
+# GCC's sanitizer runtimes (libasan8, libubsan1, libtsan2) come with g++ (via libgcc-12-dev).
 packages=(cmake ninja-build g++ gcc binutils make libgtest-dev libgmock-dev libbenchmark-dev libfmt-dev libssl-dev)
+case "${1:-}" in
+  "") ;;
+  # clang-14 (Debian's default clang) cannot compile libstdc++ 12's <expected>; clang-19 can.
+  fuzz) packages+=(clang-19 libclang-rt-19-dev) ;;
+  *) echo "usage: $0 [fuzz]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

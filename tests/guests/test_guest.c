@@ -301,6 +301,23 @@ static void cpu_state_read(const mote_args* a, mote_ret* r) {
   mote_ret_string(r, text, (size_t)n);
 }
 
+/* ---- For the cancellation tests ---- */
+
+static void spin(const mote_args* a, mote_ret* r) {
+  (void)a, (void)r;
+  for (volatile uint64_t i = 0;; i = i + 1) {
+  }
+}
+
+/* Calls host_slow (i32()) and returns what it returned. */
+static void call_host_slow(const mote_args* a, mote_ret* r) {
+  (void)a;
+  mote_host_result h;
+  mote_call_host("host_slow", MOTE_TYPE_I32, 0, 0, &h);
+  mote_ret_host_result(r, &h);
+  mote_host_result_free(&h);
+}
+
 int mote_main(void) {
   static const struct {
     const char* name;
@@ -344,6 +361,8 @@ int mote_main(void) {
       {"checksum_big", "u64()", checksum_big},
       {"cpu_state_dirty", "void(u64)", cpu_state_dirty},
       {"cpu_state_read", "string()", cpu_state_read},
+      {"spin", "void()", spin},
+      {"call_host_slow", "i32()", call_host_slow},
   };
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; ++i) {
     int rc = mote_register(functions[i].name, functions[i].signature, functions[i].fn);

@@ -213,8 +213,9 @@ constexpr ErrorKind kAllKinds[] = {
     ErrorKind::Poisoned,
     ErrorKind::InvalidSnapshot,
     ErrorKind::SnapshotMismatch,
+    ErrorKind::Cancelled,
 };
-static_assert(std::size(kAllKinds) == static_cast<std::size_t>(ErrorKind::SnapshotMismatch) + 1,
+static_assert(std::size(kAllKinds) == static_cast<std::size_t>(ErrorKind::Cancelled) + 1,
               "kAllKinds must list every ErrorKind");
 
 TEST(ErrorKinds, PoisoningTable) {
@@ -234,6 +235,7 @@ TEST(ErrorKinds, PoisoningTable) {
       {ErrorKind::Poisoned, false},
       {ErrorKind::InvalidSnapshot, false},
       {ErrorKind::SnapshotMismatch, false},
+      {ErrorKind::Cancelled, true},
       // The guest did not reach its normal end.
       {ErrorKind::Hypervisor, true},
       {ErrorKind::GuestAborted, true},

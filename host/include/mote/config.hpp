@@ -1,6 +1,7 @@
 // SandboxConfig: the memory sizes and limits of one sandbox, with defaults and validation.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string_view>
@@ -31,6 +32,9 @@ struct SandboxConfig {
   // Upper bound on the whole guest memory (image + regions + system area). 0 = no bound beyond
   // the hard maximum of 1 GiB.
   std::uint64_t max_memory_size = 0;
+  // Wall-clock limit of one call (and of the guest's initialisation); 0 = none. A call past it is
+  // stopped and returns ErrorKind::Cancelled.
+  std::chrono::milliseconds call_timeout{0};
   // Guest records below this level are not sent by the guest at all.
   LogLevel log_level = LogLevel::Info;
   // Where guest log records go; empty = write "[guest <level>] message" lines to stderr.

@@ -32,6 +32,7 @@ enum class ErrorKind : std::uint8_t {
   Poisoned,               // a previous call did not complete; the sandbox refuses work
   InvalidSnapshot,        // a snapshot file is malformed, corrupted, or from another format/arch
   SnapshotMismatch,       // the snapshot belongs to another configuration than the sandbox
+  Cancelled,              // the call was killed through an InterruptHandle or hit its time limit
 };
 
 std::string_view to_string(ErrorKind kind) noexcept;

@@ -13,6 +13,7 @@
 #include "mote/config.hpp"
 #include "mote/error.hpp"
 #include "mote/host_functions.hpp"
+#include "mote/interrupt.hpp"
 #include "mote/snapshot.hpp"
 #include "mote/value.hpp"
 
@@ -106,6 +107,10 @@ class Sandbox {
   // (ErrorKind::SnapshotMismatch otherwise). Restoring the snapshot the sandbox was last restored
   // to or created from costs time proportional to the pages written since, not to memory size.
   Result<void> restore(const SnapshotPtr& snapshot);
+
+  // A handle that stops this sandbox's running call from any thread (see InterruptHandle). It
+  // stays valid after the sandbox is destroyed (kill() then returns false).
+  InterruptHandle interrupt_handle() const;
 
   // The identity of this sandbox's configuration (see Snapshot::config_identity).
   const Digest& config_identity() const noexcept;

@@ -43,6 +43,7 @@ Result<void> SandboxConfig::validate() const {
                 fmt::format("max_memory_size = {} must be a multiple of 4096 up to {}",
                             max_memory_size, kMaxMemory));
   }
+  if (call_timeout.count() < 0) return fail(ErrorKind::InvalidConfig, "call_timeout is negative");
   if (static_cast<unsigned>(log_level) > static_cast<unsigned>(LogLevel::Off)) {
     return fail(ErrorKind::InvalidConfig, "log_level is not a LogLevel");
   }

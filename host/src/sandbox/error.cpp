@@ -28,6 +28,7 @@ std::string_view to_string(ErrorKind kind) noexcept {
     case ErrorKind::Poisoned: return "sandbox poisoned";
     case ErrorKind::InvalidSnapshot: return "invalid snapshot";
     case ErrorKind::SnapshotMismatch: return "snapshot mismatch";
+    case ErrorKind::Cancelled: return "call cancelled";
   }
   return "unknown error";
 }
@@ -57,6 +58,7 @@ bool poisons(ErrorKind kind) noexcept {
     case ErrorKind::GuestFault:
     case ErrorKind::GuestProtocol:
     case ErrorKind::UnexpectedExit:
+    case ErrorKind::Cancelled:
       return true;
   }
   return true;

@@ -13,6 +13,7 @@
 #include "mote/abi.h"
 #include "sandbox/exit_handler.hpp"
 #include "sandbox/sandbox_impl.hpp"
+#include "sandbox/watchdog.hpp"
 #include "vm/kvm.hpp"
 #include "wire/messages.hpp"
 
@@ -55,6 +56,7 @@ Result<Sandbox> Sandbox::from_snapshot(SnapshotPtr snapshot, HostFunctions host_
                                      std::make_shared<const HostFunctions>(std::move(host_functions)),
                                      s.meta.layout, std::move(memory));
   impl->vm = MOTE_TRY(vm::create_kvm_vm(impl->memory, s.meta.cpu));
+  impl->control = std::make_shared<detail::CallControl>(impl->vm.get());
   impl->dirty.assign((impl->memory.size() / kPageSize + 63) / 64, 0);
   impl->adopt(snapshot);
   if (s.meta.next == NextAction::Initialise) MOTE_TRY_VOID(impl->initialise());
@@ -183,6 +185,8 @@ Result<void> Sandbox::Impl::rebase(const SnapshotPtr& snapshot) {
 
 const Digest& Sandbox::config_identity() const noexcept { return impl_->identity; }
 
+InterruptHandle Sandbox::interrupt_handle() const { return InterruptHandle(impl_->control); }
+
 Result<Sandbox> Sandbox::create_from_file(const std::filesystem::path& path,
                                           HostFunctions host_functions, SandboxConfig config) {
   std::error_code ec;
@@ -287,9 +291,26 @@ Result<Value> Sandbox::call_dynamic(std::string_view function, std::span<const V
 // ---- the run loop -----------------------------------------------------------------------------
 
 Result<void> Sandbox::Impl::run_operation(std::uint64_t op) {
+  const std::uint64_t generation = control->begin_call();
+  std::uint64_t ticket = 0;
+  if (config.call_timeout.count() > 0) {
+    ticket = detail::Watchdog::instance().arm(detail::Watchdog::Clock::now() + config.call_timeout,
+                                              control, generation);
+  }
   auto r = run_loop(op);
+  if (ticket != 0) detail::Watchdog::instance().disarm(ticket);
+  control->end_call();
   if (!r) poisoned = poisons(r.error().kind());
   return r;
+}
+
+Error Sandbox::Impl::cancelled_error() {
+  control->clear_kick();  // the kill's immediate_exit must not reach the next call
+  if (control->timed_out()) {
+    return Error(ErrorKind::Cancelled, fmt::format("the call exceeded its time limit of {} ms",
+                                                   config.call_timeout.count()));
+  }
+  return Error(ErrorKind::Cancelled, "the call was killed through its interrupt handle");
 }
 
 Result<void> Sandbox::Impl::run_loop(std::uint64_t op) {
@@ -301,8 +322,11 @@ Result<void> Sandbox::Impl::run_loop(std::uint64_t op) {
   regs.rflags = x86_64::kInitialRflags;
   vm->set_registers(regs);
   for (;;) {
-    const vm::VmExit exit = MOTE_TRY(vm->run());
-    switch (MOTE_TRY(classify_exit(exit))) {
+    if (!control->enter_guest()) return std::unexpected(cancelled_error());
+    auto exit = vm->run();
+    control->leave_guest();
+    if (!exit) return std::unexpected(exit.error());
+    switch (MOTE_TRY(classify_exit(*exit))) {
       case ExitAction::Return:
         return {};
       case ExitAction::HostCall:
@@ -316,6 +340,8 @@ Result<void> Sandbox::Impl::run_loop(std::uint64_t op) {
       case ExitAction::Exception:
         return std::unexpected(fault_error());
       case ExitAction::Interrupted:
+        if (control->cancelled()) return std::unexpected(cancelled_error());
+        control->clear_kick();  // a kick meant for an earlier call: carry on
         break;
     }
   }
@@ -358,6 +384,10 @@ std::size_t Sandbox::Impl::answer_host_call(const wire::HostCallMessage& call,
                               fmt::format("host function {} called with ({})", sig.to_string(), got));
   }
   Result<Value> result = fail(ErrorKind::GuestError, "");
+  struct HostCallScope {  // lets the host function see call_cancelled()
+    explicit HostCallScope(const detail::CallControl* c) { detail::current_host_call = c; }
+    ~HostCallScope() { detail::current_host_call = nullptr; }
+  } scope(control.get());
   try {
     result = target->handler(call.args);
   } catch (const std::exception& e) {

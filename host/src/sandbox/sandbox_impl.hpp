@@ -9,6 +9,7 @@
 #include "memory/guest_memory.hpp"
 #include "memory/layout.hpp"
 #include "mote/sandbox.hpp"
+#include "sandbox/call_control.hpp"
 #include "snapshot/snapshot_state.hpp"
 #include "wire/messages.hpp"
 #include "vm/virtual_machine.hpp"
@@ -21,6 +22,7 @@ struct Sandbox::Impl {
   Layout layout;
   GuestMemory memory;
   std::unique_ptr<vm::VirtualMachine> vm;
+  std::shared_ptr<detail::CallControl> control;  // shared with interrupt handles and the watchdog
   std::uint32_t abi_version = 0;
   std::vector<FunctionSignature> functions;
   struct NameHash {
@@ -46,6 +48,12 @@ struct Sandbox::Impl {
 
   Impl(SandboxConfig c, std::shared_ptr<const HostFunctions> h, Layout l, GuestMemory m)
       : config(std::move(c)), host_functions(std::move(h)), layout(l), memory(std::move(m)) {}
+  // Interrupt handles may outlive the sandbox: cut them off before the VM goes away.
+  ~Impl() {
+    if (control) control->detach();
+  }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
 
   // Takes the snapshot's functions, ABI version and CPU state, and makes it the base.
   void adopt(const SnapshotPtr& snapshot);
@@ -69,6 +77,7 @@ struct Sandbox::Impl {
   std::size_t answer_host_call(const wire::HostCallMessage& call, std::span<std::uint8_t> output);
   Result<void> serve_log();
   Error abort_error();
+  Error cancelled_error();
   Error fault_error();
 };
 

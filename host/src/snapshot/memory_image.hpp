@@ -4,11 +4,24 @@
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "mote/error.hpp"
 #include "mote/snapshot.hpp"
 
 namespace mote {
+
+// Pages [first, end) of a memory image (page indexes, not bytes).
+struct PageRun {
+  std::uint64_t first = 0;
+  std::uint64_t end = 0;
+};
+
+// The runs of 4 KiB pages of the file section [offset, offset + size) (`offset` page-aligned) that
+// the file system reports as data (lseek SEEK_DATA/SEEK_HOLE), in order, rounded out to whole
+// pages; the pages between runs are holes and read as zeros. A file system that cannot tell
+// reports everything as data. Errors are ErrorKind::Io.
+Result<std::vector<PageRun>> data_runs(int fd, std::uint64_t offset, std::uint64_t size);
 
 class MemoryImage {
  public:
@@ -17,8 +30,11 @@ class MemoryImage {
   // were stored and the memory digest (see memory_digest()).
   static Result<MemoryImage> capture(std::span<const std::uint8_t> memory);
 
-  // Adopts `fd` (closed by the image) whose bytes [offset, offset + size) are the memory, as in a
-  // snapshot file; `offset` is page-aligned. Nothing is read: call memory_digest() to verify.
+  // Adopts `fd` (closed by the image, also on failure) whose bytes [offset, offset + size) are the
+  // memory, as in a snapshot file; `offset` and `size` are page-aligned (ErrorKind::InvalidSnapshot
+  // otherwise). Maps them read-only and computes digest() and stored_pages(), reading only the
+  // parts the file system reports as data (see data_runs): the caller compares the digest with the
+  // one it expects. The file must not change while the image lives (it is mapped, not copied).
   static Result<MemoryImage> adopt(int fd, std::uint64_t offset, std::uint64_t size);
 
   MemoryImage(MemoryImage&& other) noexcept;
@@ -36,6 +52,9 @@ class MemoryImage {
   // SHA-256 over (little-endian page index, page bytes) of every non-zero page, in order. Zero
   // pages contribute nothing, so the digest does not depend on how zeros are stored.
   static Digest memory_digest(std::span<const std::uint8_t> memory, std::uint64_t* stored_pages);
+
+  // The runs of pages of this image that may hold data; every page outside them reads as zeros.
+  Result<std::vector<PageRun>> data_runs() const;
 
  private:
   MemoryImage(int fd, std::uint64_t offset, std::uint64_t size, const std::uint8_t* view)

@@ -88,6 +88,10 @@ class KvmVirtualMachine final : public VirtualMachine {
     }
   }
 
+  void set_immediate_exit(bool on) noexcept override {
+    __atomic_store_n(&run_->immediate_exit, on ? 1 : 0, __ATOMIC_SEQ_CST);
+  }
+
   Result<void> set_cpu_state(const x86_64::CpuState& cpu) override {
     kvm_sregs sregs{};
     if (::ioctl(vcpu_.get(), KVM_GET_SREGS, &sregs) < 0) {

@@ -50,6 +50,10 @@ class VirtualMachine {
   // Runs the vCPU until it stops. An OUT is completed by the next run(): the guest resumes after it.
   virtual Result<VmExit> run() = 0;
 
+  // Makes the next or current KVM_RUN return at once with Interrupted (KVM's immediate_exit).
+  // Safe to call from any thread while the VM exists.
+  virtual void set_immediate_exit(bool on) noexcept = 0;
+
   // The page-fault address register (cold path: costs an ioctl).
   virtual Result<std::uint64_t> fault_address() = 0;
 

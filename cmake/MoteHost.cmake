@@ -1,0 +1,44 @@
+# Defines mote_host_target(), which gives a host-side target the strict warnings and the sanitizer
+# (MOTE_SANITIZE) and fuzzing (MOTE_FUZZ) instrumentation; guests never get any of these.
+#
+#   mote_host_target(<target>)
+#
+# Call it for every host library and executable instead of adding ${MOTE_HOST_WARNINGS} by hand.
+# The flags are per target on purpose: guests are freestanding static-PIE programs built in the
+# same tree, and a sanitizer runtime or coverage callback in a guest cannot work, so nothing here
+# may go through CMAKE_<LANG>_FLAGS.
+
+set(MOTE_SANITIZE "" CACHE STRING
+  "Sanitizers for every host target, as for -fsanitize= (e.g. address,undefined or thread); empty: none")
+
+function(mote_host_target target)
+  target_compile_options(${target} PRIVATE ${MOTE_HOST_WARNINGS})
+
+  set(compile_flags)
+  set(link_flags)
+  if(MOTE_SANITIZE)
+    list(APPEND compile_flags -fsanitize=${MOTE_SANITIZE} -fno-omit-frame-pointer
+      -fno-sanitize-recover=all)
+    list(APPEND link_flags -fsanitize=${MOTE_SANITIZE})
+  endif()
+  if(MOTE_FUZZ)
+    # Coverage for libFuzzer in all host code; only the fuzz executables link its runtime
+    # (-fsanitize=fuzzer, added in fuzz/CMakeLists.txt).
+    list(APPEND compile_flags -fsanitize=fuzzer-no-link)
+  endif()
+  if(NOT compile_flags)
+    return()
+  endif()
+
+  target_compile_options(${target} PRIVATE ${compile_flags})
+  if(NOT link_flags)
+    return()
+  endif()
+  get_target_property(type ${target} TYPE)
+  if(type STREQUAL "STATIC_LIBRARY" OR type STREQUAL "OBJECT_LIBRARY")
+    # An archive is not linked by itself: whatever links it needs the sanitizer runtime.
+    target_link_options(${target} INTERFACE ${link_flags})
+  else()
+    target_link_options(${target} PRIVATE ${link_flags})
+  endif()
+endfunction()
