@@ -4,7 +4,7 @@
 set -euo pipefail
 
 # GCC's sanitizer runtimes (libasan8, libubsan1, libtsan2) come with g++ (via libgcc-12-dev).
-packages=(cmake ninja-build g++ gcc binutils make libgtest-dev libgmock-dev libbenchmark-dev libfmt-dev libssl-dev)
+packages=(cmake ninja-build g++ gcc binutils make libgtest-dev libgmock-dev libbenchmark-dev libfmt-dev libssl-dev libseccomp-dev pkg-config)
 case "${1:-}" in
   "") ;;
   # clang-14 (Debian's default clang) cannot compile libstdc++ 12's <expected>; clang-19 can.

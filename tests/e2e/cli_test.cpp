@@ -243,10 +243,122 @@ TEST(Cli, HelpAndVersion) {
     EXPECT_TRUE(contains(o.out, "host_timestamp() -> u64")) << o.out;
     EXPECT_TRUE(contains(o.out, "host_log_line(string) -> void")) << o.out;
     EXPECT_TRUE(contains(o.out, "host_print(string) -> i32")) << o.out;
+    EXPECT_TRUE(contains(o.out, "mote run --snapshot FILE FUNCTION [ARGS...]")) << o.out;
+    EXPECT_TRUE(contains(o.out, "snapshot save GUEST OUT [--call FUNCTION [ARGS...]]...")) << o.out;
+    EXPECT_TRUE(contains(o.out, "mote snapshot inspect FILE")) << o.out;
   }
   const Outcome v = mote({"--version"});
   EXPECT_EQ(v.status, 0);
   EXPECT_TRUE(contains(v.out, "mote 0.1.0")) << v.out;
+}
+
+// ---- snapshot files ---------------------------------------------------------------------------
+
+// Saves a snapshot of test_guest after two counter_increment calls; returns the digest printed.
+std::string save_counted_snapshot(const std::filesystem::path& file) {
+  const Outcome o = mote({"snapshot", "save", kTestGuest, file.string(), "--call",
+                          "counter_increment", "--call", "counter_increment"});
+  EXPECT_EQ(o.status, 0) << o.err;
+  EXPECT_TRUE(o.out.starts_with("1\n2\ndigest: ")) << o.out;
+  EXPECT_EQ(o.out.size(), std::string("1\n2\ndigest: \n").size() + 64) << o.out;
+  return o.out.size() > 12 ? o.out.substr(12, 64) : "";
+}
+
+TEST(Cli, SnapshotSaveThenRunFromItContinuesTheCount) {
+  const std::filesystem::path file = temp_file("mote_cli_test_snapshot");
+  save_counted_snapshot(file);
+  const Outcome first = mote({"run", "--snapshot", file.string(), "counter_increment"});
+  EXPECT_EQ(first.status, 0) << first.err;
+  EXPECT_EQ(first.out, "3\n");
+  // Every run starts from the file again; other functions work too.
+  EXPECT_EQ(mote({"run", "--snapshot=" + file.string(), "counter_increment"}).out, "3\n");
+  EXPECT_EQ(mote({"run", "--snapshot", file.string(), "add", "-10", "0x10"}).out, "6\n");
+  std::filesystem::remove(file);
+}
+
+TEST(Cli, SnapshotSaveWithoutCallsAndCallsWithArguments) {
+  const std::filesystem::path file = temp_file("mote_cli_test_snapshot");
+  const Outcome plain = mote({"snapshot", "save", kTestGuest, file.string()});
+  EXPECT_EQ(plain.status, 0) << plain.err;
+  EXPECT_TRUE(plain.out.starts_with("digest: ")) << plain.out;
+  EXPECT_EQ(mote({"run", "--snapshot", file.string(), "counter_increment"}).out, "1\n");
+  const Outcome with_args = mote({"--heap", "8M", "snapshot", "save", kTestGuest, file.string(),
+                                  "--call", "echo_string", "-x", "--call", "add", "-1", "2"});
+  EXPECT_EQ(with_args.status, 0) << with_args.err;
+  EXPECT_TRUE(with_args.out.starts_with("-x\n1\ndigest: ")) << with_args.out;
+  std::filesystem::remove(file);
+}
+
+TEST(Cli, SnapshotInspectShowsVersionsDigestsSizesAndFunctions) {
+  const std::filesystem::path file = temp_file("mote_cli_test_snapshot");
+  const std::string digest = save_counted_snapshot(file);
+  const Outcome o = mote({"snapshot", "inspect", file.string()});
+  EXPECT_EQ(o.status, 0) << o.err;
+  for (const std::string& expected : std::initializer_list<std::string>{
+           "Format version: 1\n", "Architecture: x86-64\n", "ABI version: 1\n", "Config identity: ",
+        "Content digest: " + digest + "\n", "Next action: call", "Memory size: ", "Stored pages: ",
+        "bytes logical, ", "Functions (", "  counter_increment() -> i64\n",
+        "  add(i32, i32) -> i32\n"}) {
+    EXPECT_TRUE(contains(o.out, expected)) << expected << " not in:\n" << o.out;
+  }
+  std::filesystem::remove(file);
+}
+
+TEST(Cli, CorruptedSnapshotFileExitsOneWithInvalidSnapshot) {
+  const std::filesystem::path file = temp_file("mote_cli_test_snapshot");
+  save_counted_snapshot(file);
+  {
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(4096 + 30);  // inside the metadata
+    f.put('\x5a');
+  }
+  const Outcome run = mote({"run", "--snapshot", file.string(), "counter_increment"});
+  EXPECT_EQ(run.status, 1);
+  EXPECT_EQ(run.out, "");
+  EXPECT_TRUE(contains(run.err, "error: invalid snapshot")) << run.err;
+  EXPECT_TRUE(contains(run.err, "metadata")) << run.err;
+  const Outcome inspect = mote({"snapshot", "inspect", file.string()});
+  EXPECT_EQ(inspect.status, 1);
+  EXPECT_TRUE(contains(inspect.err, "error: invalid snapshot")) << inspect.err;
+  const Outcome not_a_snapshot = mote({"snapshot", "inspect", kTestGuest});
+  EXPECT_EQ(not_a_snapshot.status, 1);
+  EXPECT_TRUE(contains(not_a_snapshot.err, "invalid snapshot")) << not_a_snapshot.err;
+  std::filesystem::remove(file);
+}
+
+TEST(Cli, SnapshotUsageErrors) {
+  const std::filesystem::path file = temp_file("mote_cli_test_snapshot");
+  EXPECT_EQ(mote({"snapshot"}).status, 2);
+  EXPECT_EQ(mote({"snapshot", "frobnicate"}).status, 2);
+  EXPECT_EQ(mote({"snapshot", "save", kTestGuest}).status, 2);
+  EXPECT_EQ(mote({"snapshot", "inspect"}).status, 2);
+  EXPECT_EQ(mote({"run", "--snapshot"}).status, 2);
+  EXPECT_EQ(mote({"inspect", "--snapshot", file.string(), kTestGuest}).status, 2);
+  const Outcome stray = mote({"snapshot", "save", kTestGuest, file.string(), "noop"});
+  EXPECT_EQ(stray.status, 2);
+  EXPECT_TRUE(contains(stray.err, "expected --call before 'noop'")) << stray.err;
+  const Outcome unknown = mote({"snapshot", "save", kTestGuest, file.string(), "--call",
+                                "counter_increment", "--call", "no_such_function"});
+  EXPECT_EQ(unknown.status, 2);
+  EXPECT_EQ(unknown.out, "") << "no call is made before all are checked";
+  const Outcome arity = mote({"snapshot", "save", kTestGuest, file.string(), "--call", "add", "1"});
+  EXPECT_EQ(arity.status, 2);
+  EXPECT_TRUE(contains(arity.err, "add(i32, i32) -> i32 takes 2 arguments, got 1")) << arity.err;
+  EXPECT_FALSE(std::filesystem::exists(file));
+  save_counted_snapshot(file);
+  const Outcome sizes = mote({"--heap", "8M", "run", "--snapshot", file.string(), "noop"});
+  EXPECT_EQ(sizes.status, 2);
+  EXPECT_TRUE(contains(sizes.err, "--heap does not combine with --snapshot")) << sizes.err;
+  std::filesystem::remove(file);
+}
+
+TEST(Cli, FailedCallInSnapshotSaveSavesNothing) {
+  const std::filesystem::path file = temp_file("mote_cli_test_snapshot");
+  const Outcome o = mote(
+      {"snapshot", "save", kTestGuest, file.string(), "--call", "fail_with", "1234", "no"});
+  EXPECT_EQ(o.status, 1);
+  EXPECT_TRUE(contains(o.err, "guest code: 1234")) << o.err;
+  EXPECT_FALSE(std::filesystem::exists(file));
 }
 
 }  // namespace

@@ -42,6 +42,9 @@ std::string_view region_name(std::uint64_t address, const Layout& l) {
   for (const auto& [region, name] : regions) {
     if (region->contains(address)) return name;
   }
+  if (address < kPageSize) return "the null page";
+  if (address >= raw(l.stack.end()) && address < raw(l.heap.base)) return "the guard page above the stack";
+  if (address >= raw(l.heap.end()) && address < raw(l.input.base)) return "the guard page above the heap";
   if (address < raw(l.boot_info.base)) return "the system area";
   return "no mapped region";
 }
@@ -78,7 +81,15 @@ Result<ExitAction> classify_exit(const vm::VmExit& exit) {
 }
 
 Error describe_fault(const x86_64::ExceptionFrame& frame, std::uint64_t fault_address,
-                     const Layout& layout) {
+                     const Layout& layout, std::uint64_t rcx) {
+  const bool fetch_fault = frame.vector == 14 && (frame.error_code & 16) != 0;
+  if (fetch_fault && fault_address == x86_64::kSyscallTrap && frame.rip == x86_64::kSyscallTrap) {
+    // SYSCALL on a hypervisor that ignores EFER.SCE: report the #UD real hardware raises, at the
+    // SYSCALL instruction (RCX holds the address after it).
+    GuestFault ud{6, 0, rcx - 2, 0};
+    return Error::from_fault(ud, fmt::format("guest raised #UD (6) at rip 0x{:x}: SYSCALL is not "
+                                             "available to guests", rcx - 2));
+  }
   GuestFault fault;
   fault.vector = static_cast<std::uint8_t>(frame.vector);
   fault.error_code = frame.error_code;
@@ -89,9 +100,12 @@ Error describe_fault(const x86_64::ExceptionFrame& frame, std::uint64_t fault_ad
     fault.address = fault_address;
     const bool present = frame.error_code & 1, write = frame.error_code & 2,
                fetch = frame.error_code & 16;
+    const bool reserved = frame.error_code & 8;
     message += fmt::format(": {} of address 0x{:x} ({}) in {}",
                            fetch ? "instruction fetch" : write ? "write" : "read", fault_address,
-                           present ? "protection violation" : "not mapped",
+                           reserved  ? "reserved bit set"
+                           : present ? "protection violation"
+                                     : "not mapped",
                            region_name(fault_address, layout));
   } else if (frame.error_code != 0) {
     message += fmt::format(", error code 0x{:x}", frame.error_code);

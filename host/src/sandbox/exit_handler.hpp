@@ -27,7 +27,8 @@ Result<ExitAction> classify_exit(const vm::VmExit& exit);
 // Turns the frame a stub left (and CR2 for page faults) into a GuestFault error whose message
 // names the exception, the instruction and, for page faults, the address, the access kind and
 // the region it hit (stack overflow when it is the stack guard).
+// `rcx` is the guest's RCX at the fault (used to place a SYSCALL's #UD on its instruction).
 Error describe_fault(const x86_64::ExceptionFrame& frame, std::uint64_t fault_address,
-                     const Layout& layout);
+                     const Layout& layout, std::uint64_t rcx = 0);
 
 }  // namespace mote

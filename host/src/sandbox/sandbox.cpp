@@ -320,6 +320,7 @@ Result<void> Sandbox::Impl::run_loop(std::uint64_t op) {
   regs.rdi = op;
   regs.rsi = raw(layout.boot_info.base);
   regs.rflags = x86_64::kInitialRflags;
+  MOTE_TRY_VOID(vm->discard_pending_exit());  // else KVM would resume an abandoned IN, not `regs`
   vm->set_registers(regs);
   for (;;) {
     if (!control->enter_guest()) return std::unexpected(cancelled_error());
@@ -441,7 +442,7 @@ Error Sandbox::Impl::fault_error() {
     if (!cr2) return cr2.error();
     address = *cr2;
   }
-  return describe_fault(*frame, address, layout);
+  return describe_fault(*frame, address, layout, vm->registers().rcx);
 }
 
 }  // namespace mote

@@ -137,8 +137,8 @@ class FileDescriptor {
 Result<void> write_all(int fd, std::span<const std::uint8_t> bytes, std::uint64_t at,
                        const std::filesystem::path& path) {
   for (std::uint64_t done = 0; done < bytes.size();) {
-    const ssize_t n = ::pwrite(fd, bytes.data() + done, bytes.size() - done,
-                               static_cast<off_t>(at + done));
+    const ssize_t n =
+        ::pwrite(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(at + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return std::unexpected(io_error(path, "write", n < 0 ? errno : EIO));
     done += static_cast<std::uint64_t>(n);
@@ -147,14 +147,14 @@ Result<void> write_all(int fd, std::span<const std::uint8_t> bytes, std::uint64_
 }
 
 Result<void> read_all(int fd, std::span<std::uint8_t> bytes, std::uint64_t at,
-                      const std::filesystem::path& path) {
+                      const std::filesystem::path& path, std::string_view part) {
   for (std::uint64_t done = 0; done < bytes.size();) {
     const ssize_t n =
         ::pread(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(at + done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return std::unexpected(io_error(path, "read", errno));
     if (n == 0) {
-      return std::unexpected(invalid(path, "header", "the file became shorter while being read"));
+      return std::unexpected(invalid(path, part, "the file became shorter while being read"));
     }
     done += static_cast<std::uint64_t>(n);
   }
@@ -171,9 +171,11 @@ class TempFile {
     for (int attempt = 0; attempt < 16; ++attempt) {
       std::uint64_t random = 0;
       if (::getrandom(&random, sizeof random, GRND_NONBLOCK) != sizeof random) random = 0;
+      // The target's name, shortened so that the temporary name stays within NAME_MAX.
+      const std::string name = target.filename().string().substr(0, 200);
       const std::filesystem::path temp =
-          directory / fmt::format(".{}.{}-{}-{:016x}.tmp", target.filename().string(), ::getpid(),
-                                  counter.fetch_add(1), random);
+          directory /
+          fmt::format(".{}.{}-{}-{:016x}.tmp", name, ::getpid(), counter.fetch_add(1), random);
       // 0600: the file holds guest memory, which may hold whatever the calls passed in.
       const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
       if (fd >= 0) return TempFile(temp, fd);
@@ -185,7 +187,9 @@ class TempFile {
   }
 
   TempFile(TempFile&& other) noexcept
-      : path_(std::move(other.path_)), fd_(other.fd_.release()), armed_(std::exchange(other.armed_, false)) {}
+      : path_(std::move(other.path_)),
+        fd_(other.fd_.release()),
+        armed_(std::exchange(other.armed_, false)) {}
   TempFile& operator=(TempFile&&) = delete;
   ~TempFile() {
     fd_.reset();
@@ -254,75 +258,67 @@ bool inside(std::uint64_t offset, std::uint64_t size, std::uint64_t file_size) {
 // file, then trust the header (its SHA-256), then what it says.
 Result<Header> check_header(const HeaderBytes& bytes, std::uint64_t file_size,
                             const std::filesystem::path& path) {
+  const auto refuse = [&](std::string detail) {
+    return std::unexpected(invalid(path, "header", std::move(detail)));
+  };
   if (!std::equal(kMagic.begin(), kMagic.end(), bytes.begin())) {
-    return std::unexpected(invalid(path, "header", "bad magic: not a mote snapshot file"));
+    return refuse("bad magic: not a mote snapshot file");
   }
   const Header h = parse_header(bytes);
   if (h.version != kFormatVersion) {
-    return std::unexpected(invalid(path, "header",
-                                   fmt::format("format version {}, this host reads version {}",
-                                               h.version, kFormatVersion)));
+    return refuse(
+        fmt::format("format version {}, this host reads version {}", h.version, kFormatVersion));
   }
   if (header_digest(bytes) != snapshot_file::get_digest(bytes, offset::kHeaderDigest)) {
-    return std::unexpected(invalid(path, "header", "SHA-256 mismatch: the header is corrupt"));
+    return refuse("SHA-256 mismatch: the header is corrupt");
   }
   if (h.arch != kArchX86_64) {
-    return std::unexpected(invalid(
-        path, "header",
-        fmt::format("architecture {}, this host loads x86-64 ({}) snapshots", h.arch, kArchX86_64)));
+    return refuse(
+        fmt::format("architecture {}, this host loads x86-64 ({}) snapshots", h.arch, kArchX86_64));
   }
   if (h.abi_version != MOTE_ABI_VERSION) {
-    return std::unexpected(invalid(path, "header",
-                                   fmt::format("guest ABI version {}, this host speaks ABI version {}",
-                                               h.abi_version, MOTE_ABI_VERSION)));
+    return refuse(fmt::format("guest ABI version {}, this host speaks ABI version {}",
+                              h.abi_version, MOTE_ABI_VERSION));
   }
   if (h.header_size != kHeaderSize ||
       !std::all_of(bytes.begin() + offset::kReserved, bytes.begin() + offset::kHeaderDigest,
                    [](std::uint8_t b) { return b == 0; })) {
-    return std::unexpected(
-        invalid(path, "header", "header size or reserved bytes differ from this format version's"));
+    return refuse("header size or reserved bytes differ from this format version's");
   }
   if (h.file_size != file_size) {
-    return std::unexpected(invalid(
-        path, "header",
-        fmt::format("the file is {} bytes, its header says {}: the file is truncated or extended",
-                    file_size, h.file_size)));
+    return refuse(fmt::format("the file is {} bytes, its header says {}: {}", file_size,
+                              h.file_size, file_size < h.file_size ? "truncated" : "extended"));
   }
   if (h.metadata_size == 0 || h.metadata_size > kMaxMetadataSize) {
-    return std::unexpected(invalid(path, "header",
-                                   fmt::format("metadata size {} is out of range (1 to {})",
-                                               h.metadata_size, kMaxMetadataSize)));
+    return refuse(fmt::format("metadata size {} is out of range (1 to {})", h.metadata_size,
+                              kMaxMetadataSize));
   }
   if (h.memory_size == 0 || h.memory_size > kMaxMemorySize || h.memory_size % kPageSize != 0 ||
       h.memory_offset % kPageSize != 0) {
-    return std::unexpected(invalid(
-        path, "header",
+    return refuse(
         fmt::format("memory section at {} of {} bytes: not page-aligned, or empty, or over {}",
-                    h.memory_offset, h.memory_size, kMaxMemorySize)));
+                    h.memory_offset, h.memory_size, kMaxMemorySize));
   }
   if (!inside(h.metadata_offset, h.metadata_size, file_size) ||
       !inside(h.memory_offset, h.memory_size, file_size)) {
-    return std::unexpected(invalid(
-        path, "header",
-        fmt::format("a section lies outside the file ({} bytes after the {}-byte header): "
+    return refuse(
+        fmt::format("a section lies outside the file's bytes [{}, {}) after the header: "
                     "metadata at {} of {} bytes, memory at {} of {} bytes",
-                    file_size - kHeaderSize, kHeaderSize, h.metadata_offset, h.metadata_size,
-                    h.memory_offset, h.memory_size)));
+                    kHeaderSize, file_size, h.metadata_offset, h.metadata_size, h.memory_offset,
+                    h.memory_size));
   }
   const std::uint64_t metadata_end = h.metadata_offset + h.metadata_size;
   const std::uint64_t memory_end = h.memory_offset + h.memory_size;
   if (h.metadata_offset < memory_end && h.memory_offset < metadata_end) {
-    return std::unexpected(invalid(path, "header", "the metadata and memory sections overlap"));
+    return refuse("the metadata and memory sections overlap");
   }
   if (std::max(metadata_end, memory_end) != file_size) {
-    return std::unexpected(invalid(
-        path, "header", fmt::format("{} bytes follow the last section",
-                                    file_size - std::max(metadata_end, memory_end))));
+    return refuse(fmt::format("{} bytes follow the last section",
+                              file_size - std::max(metadata_end, memory_end)));
   }
   if (h.stored_pages > h.memory_size / kPageSize) {
-    return std::unexpected(invalid(path, "header",
-                                   fmt::format("{} stored pages in {} bytes of memory",
-                                               h.stored_pages, h.memory_size)));
+    return refuse(
+        fmt::format("{} stored pages in {} bytes of memory", h.stored_pages, h.memory_size));
   }
   return h;
 }
@@ -334,15 +330,17 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::load(const std::filesystem::pa
   FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0) {
     if (errno == ELOOP) {
-      return std::unexpected(invalid(path, "file", "is a symbolic link (refused: open the target)"));
+      return std::unexpected(
+          invalid(path, "file", "is a symbolic link (refused: open the target)"));
     }
     return std::unexpected(io_error(path, "cannot open", errno));
   }
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return std::unexpected(io_error(path, "fstat", errno));
   if (!S_ISREG(st.st_mode)) {
-    return std::unexpected(invalid(
-        path, "file", S_ISDIR(st.st_mode) ? "not a regular file (a directory)" : "not a regular file"));
+    return std::unexpected(
+        invalid(path, "file",
+                S_ISDIR(st.st_mode) ? "not a regular file (a directory)" : "not a regular file"));
   }
   const auto file_size = static_cast<std::uint64_t>(st.st_size);
   if (file_size < kHeaderSize) {
@@ -354,17 +352,21 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::load(const std::filesystem::pa
   }
 
   HeaderBytes header_bytes{};
-  MOTE_TRY_VOID(read_all(fd.get(), header_bytes, 0, path));
+  MOTE_TRY_VOID(read_all(fd.get(), header_bytes, 0, path, "header"));
   const Header h = MOTE_TRY(check_header(header_bytes, file_size, path));
 
   std::vector<std::uint8_t> metadata(h.metadata_size);
-  MOTE_TRY_VOID(read_all(fd.get(), metadata, h.metadata_offset, path));
+  MOTE_TRY_VOID(read_all(fd.get(), metadata, h.metadata_offset, path, "metadata"));
   const Digest metadata_digest = Sha256::of(metadata);
   if (metadata_digest != h.metadata_digest) {
     return std::unexpected(invalid(path, "metadata", "SHA-256 mismatch: the metadata is corrupt"));
   }
   auto decoded = decode_metadata(metadata);
-  if (!decoded) return std::unexpected(invalid(path, "metadata", decoded.error().message()));
+  if (!decoded) {
+    std::string_view reason = decoded.error().message();
+    if (reason.starts_with("snapshot metadata: ")) reason.remove_prefix(19);
+    return std::unexpected(invalid(path, "metadata", std::string(reason)));
+  }
   SnapshotMetadata meta = std::move(decoded).value();
   if (meta.abi_version != h.abi_version) {
     return std::unexpected(invalid(path, "metadata",
@@ -372,10 +374,10 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::load(const std::filesystem::pa
                                                meta.abi_version, h.abi_version)));
   }
   if (meta.layout.total_size != h.memory_size) {
-    return std::unexpected(invalid(
-        path, "memory",
-        fmt::format("the section is {} bytes, the metadata's layout has {} bytes of memory",
-                    h.memory_size, meta.layout.total_size)));
+    return std::unexpected(
+        invalid(path, "memory",
+                fmt::format("the section is {} bytes, the metadata's layout has {} bytes of memory",
+                            h.memory_size, meta.layout.total_size)));
   }
   if (mote::config_identity(meta.layout, meta.abi_version) != h.config_identity) {
     return std::unexpected(
@@ -410,7 +412,8 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::load(const std::filesystem::pa
 Result<void> Snapshot::save(const std::filesystem::path& path) const {
   const State& s = *state_;
   if (!path.has_filename()) {
-    return fail(ErrorKind::Io, fmt::format("{}: cannot save a snapshot: no file name", path.string()));
+    return fail(ErrorKind::Io,
+                fmt::format("{}: cannot save a snapshot: no file name", path.string()));
   }
   const std::vector<std::uint8_t> metadata = encode_metadata(s.meta);
   Header h;

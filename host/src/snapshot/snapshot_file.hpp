@@ -1,36 +1,36 @@
-// Snapshot files: the on-disk format of Snapshot::save and Snapshot::load (header, metadata, memory).
+// Snapshot files: the on-disk format written by Snapshot::save and read by Snapshot::load.
 #pragma once
 
 // A snapshot file (all integers little-endian; offsets and sizes in bytes):
 //
 //   0        +--------------------------------------------------------------+
 //            | header, 4096 bytes                                           |
-//            |   0    magic "MOTESNAP"                      8 bytes          |
-//            |   8    format version             u32  = 1                    |
-//            |  12    architecture               u32  = 62 (ELF EM_X86_64)    |
-//            |  16    guest ABI version          u32  = MOTE_ABI_VERSION      |
-//            |  20    header size                u32  = 4096                 |
-//            |  24    file size                  u64                         |
-//            |  32    metadata offset            u64  (>= 4096)              |
-//            |  40    metadata size              u64  (1 .. 4 MiB)           |
-//            |  48    memory offset              u64  (page-aligned)         |
-//            |  56    memory size                u64  (pages, 4K .. 1 GiB)   |
-//            |  64    stored pages               u64  (non-zero pages)       |
-//            |  72    config identity            32   config_identity()      |
-//            | 104    content digest             32   Snapshot::digest()     |
-//            | 136    metadata SHA-256           32   of the metadata bytes  |
-//            | 168    memory digest              32   MemoryImage digest     |
-//            | 200    reserved, zero             3864                        |
-//            | 4064   header SHA-256             32   of header bytes 0..4063 |
+//            |    0  magic               8 bytes  "MOTESNAP"                |
+//            |    8  format version      u32      1                         |
+//            |   12  architecture        u32      62 (ELF EM_X86_64)        |
+//            |   16  guest ABI version   u32      MOTE_ABI_VERSION          |
+//            |   20  header size         u32      4096                      |
+//            |   24  file size           u64      st_size, exactly          |
+//            |   32  metadata offset     u64      >= 4096                   |
+//            |   40  metadata size       u64      1 .. 4 MiB                |
+//            |   48  memory offset       u64      page-aligned              |
+//            |   56  memory size         u64      pages, 4 KiB .. 1 GiB     |
+//            |   64  stored pages        u64      non-zero pages of memory  |
+//            |   72  config identity     32 bytes config_identity()         |
+//            |  104  content digest      32 bytes Snapshot::digest()        |
+//            |  136  metadata SHA-256    32 bytes of the metadata section   |
+//            |  168  memory digest       32 bytes MemoryImage::digest()     |
+//            |  200  reserved            3864     zero                      |
+//            | 4064  header SHA-256      32 bytes of header bytes 0..4063   |
 //   4096     +--------------------------------------------------------------+
-//            | metadata: encode_metadata(), the canonical metadata encoding  |
-//            |   (its own magic "MOTEMETA" and version; see metadata.hpp)   |
+//            | metadata: encode_metadata(), the canonical metadata encoding |
+//            | (its own magic "MOTEMETA" and version, see metadata.hpp)     |
 //            +--------------------------------------------------------------+
 //            | zero padding to the next 4 KiB boundary                      |
 //   memory   +--------------------------------------------------------------+
-//   offset   | guest memory, exactly `memory size` bytes: page i of the      |
-//            | guest is at memory offset + i * 4096. Sparse: only non-zero  |
-//            | pages are written; zero pages are holes (no disk blocks)     |
+//   offset   | guest memory, exactly `memory size` bytes: guest page i is   |
+//            | at memory offset + i * 4096. Sparse: only non-zero pages     |
+//            | are written, zero pages are holes (no disk blocks)           |
 //   file     +--------------------------------------------------------------+
 //   size
 //
@@ -61,7 +61,8 @@ inline constexpr std::array<std::uint8_t, 8> kMagic = {'M', 'O', 'T', 'E', 'S', 
 inline constexpr std::uint32_t kFormatVersion = 1;
 inline constexpr std::uint32_t kArchX86_64 = 62;  // ELF e_machine EM_X86_64
 inline constexpr std::uint64_t kHeaderSize = 4096;
-inline constexpr std::uint64_t kMaxMetadataSize = 4ull << 20;  // 4096 functions of 255-byte names fit
+// Size limits, checked before a section is read (4096 functions with 255-byte names fit).
+inline constexpr std::uint64_t kMaxMetadataSize = 4ull << 20;
 inline constexpr std::uint64_t kMaxMemorySize = SandboxConfig::kMaxMemory;
 
 // Byte offsets of the header's fields.

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "vm/kvm_cpuid.h"
+#include "vm/kvm_msrs.h"
 #include "vm/kvm_sregs.hpp"
 
 namespace mote::vm {
@@ -82,10 +83,31 @@ class KvmVirtualMachine final : public VirtualMachine {
 
   Result<VmExit> run() override {
     for (;;) {
-      if (::ioctl(vcpu_.get(), KVM_RUN, 0) == 0) return decode_exit();
+      if (::ioctl(vcpu_.get(), KVM_RUN, 0) == 0) {
+        pending_exit_ = (run_->exit_reason == KVM_EXIT_IO && run_->io.direction == KVM_EXIT_IO_IN) ||
+                        run_->exit_reason == KVM_EXIT_MMIO;
+        return decode_exit();
+      }
       if (errno == EINTR) return Interrupted{};
       if (errno != EAGAIN) return std::unexpected(kvm_error("KVM_RUN", errno));
     }
+  }
+
+  Result<void> discard_pending_exit() override {
+    if (!pending_exit_) return {};
+    pending_exit_ = false;
+    // A KVM_RUN with immediate_exit completes the pending exit and returns EINTR before entering
+    // the guest; registers set afterwards then stick.
+    const auto saved_dirty = run_->kvm_dirty_regs;
+    run_->kvm_dirty_regs = 0;
+    const auto previous = __atomic_exchange_n(&run_->immediate_exit, std::uint8_t{1}, __ATOMIC_SEQ_CST);
+    const int rc = ::ioctl(vcpu_.get(), KVM_RUN, 0);
+    const int error = errno;
+    __atomic_store_n(&run_->immediate_exit, previous, __ATOMIC_SEQ_CST);
+    run_->kvm_dirty_regs = saved_dirty;
+    if (rc == 0) return fail(ErrorKind::Hypervisor, "KVM_RUN with immediate_exit entered the guest");
+    if (error != EINTR) return std::unexpected(kvm_error("KVM_RUN (completing an abandoned exit)", error));
+    return {};
   }
 
   void set_immediate_exit(bool on) noexcept override {
@@ -172,6 +194,7 @@ class KvmVirtualMachine final : public VirtualMachine {
   std::size_t run_size_;
   std::uint64_t pages_;  // guest memory size in pages
   bool manual_protect_;  // KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 is on: re-arming is ours to do
+  bool pending_exit_ = false;  // the last exit was an IN or MMIO that KVM would complete on resume
 };
 
 }  // namespace
@@ -236,6 +259,9 @@ Result<std::unique_ptr<VirtualMachine>> create_kvm_vm(GuestMemory& memory,
   sregs = with_cpu_state(sregs, cpu);
   if (::ioctl(vcpu.get(), KVM_SET_SREGS, &sregs) < 0) {
     return std::unexpected(kvm_error("KVM_SET_SREGS", errno));
+  }
+  if (int err = -mote_kvm_set_msr(vcpu.get(), x86_64::kMsrLstar, x86_64::kSyscallTrap); err != 0) {
+    return std::unexpected(kvm_error("KVM_SET_MSRS (LSTAR)", err));
   }
 
   const int run_size = ::ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);

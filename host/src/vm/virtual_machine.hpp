@@ -50,6 +50,11 @@ class VirtualMachine {
   // Runs the vCPU until it stops. An OUT is completed by the next run(): the guest resumes after it.
   virtual Result<VmExit> run() = 0;
 
+  // Completes an exit the host will not resume (an IN or MMIO read that KVM would otherwise finish
+  // on the next run by writing the old RIP back), without running guest code. Call it before
+  // set_registers() starts a new operation.
+  virtual Result<void> discard_pending_exit() = 0;
+
   // Makes the next or current KVM_RUN return at once with Interrupted (KVM's immediate_exit).
   // Safe to call from any thread while the VM exists.
   virtual void set_immediate_exit(bool on) noexcept = 0;

@@ -1,5 +1,6 @@
-/* hostile_loop: a guest that never returns: a bare infinite loop, a loop of host calls, a loop of
- * log records, for the cancellation and time-limit tests. */
+/* hostile_loop: a test guest whose calls never return, for the time-limit and kill() tests. */
+/* A bare infinite loop, a pause loop, endless host calls, endless log records, a blocking host
+ * call followed by a loop, and a loop that ends (for the per-call limit). */
 #include "hostile.h"
 
 /* The bare loop: no exit ever reaches the host. */

@@ -1,11 +1,13 @@
-/* hostile_ports: a guest that touches closed I/O ports, reads ABI ports, executes privileged
- * instructions and software interrupts, and raises the CPU exceptions ring 3 can reach. */
+/* hostile_ports: a test guest that uses closed ports and privileged or trapping instructions. */
+/* Closed I/O ports, IN on ABI ports, privileged instructions, software interrupts and system
+ * calls, and the CPU exceptions ring 3 can raise itself. */
 #include "hostile.h"
 
-#define NOARGS(name, body)                                                                       \
+/* A function without arguments whose body is the rest of the macro's arguments. */
+#define NOARGS(name, ...)                                                                        \
   static void name(const mote_args* a, mote_ret* r) {                                            \
     (void)a, (void)r;                                                                            \
-    body;                                                                                        \
+    __VA_ARGS__;                                                                                 \
   }
 
 /* ---- Ports ---- */
@@ -27,6 +29,47 @@ static void in_port(const mote_args* a, mote_ret* r) {
   uint8_t value;
   __asm__ volatile("inb %%dx, %%al" : "=a"(value) : "d"(port) : "memory");
   mote_ret_u32(r, value);
+}
+
+/* The tail of in_then_forge / insb_then_forge: forges an i32 RESULT carrying the low half of
+ * XMM8 and returns. Only asm: a vCPU resumed here would have another call's stack and registers. */
+#define FORGE_RESULT_FROM_XMM8                                                                    \
+  "movq mote_rt_boot(%%rip), %%rcx\n"                                                            \
+  "movq 40(%%rcx), %%rdi\n"        /* boot->output_base */                                       \
+  "movl $0x45544f4d, (%%rdi)\n"    /* magic */                                                   \
+  "movl $2, 4(%%rdi)\n"            /* kind RESULT */                                             \
+  "movq $40, 8(%%rdi)\n"           /* size */                                                    \
+  "movq $0, 16(%%rdi)\n"           /* status OK */                                               \
+  "movq $1, 24(%%rdi)\n"           /* type i32, size 0 */                                        \
+  "movq %%xmm8, %%rax\n"                                                                         \
+  "movslq %%eax, %%rax\n"                                                                        \
+  "movq %%rax, 32(%%rdi)\n"        /* bits */                                                    \
+  "outb %%al, $0x10\n"                                                                           \
+  "ud2\n"
+
+/* `in` from the RETURN port (a protocol error: the host must never resume after it), followed by
+ * code that forges a reply for whatever call would run next if the vCPU ever resumed here: an i32
+ * RESULT carrying the low half of XMM8, which this call loads with `secret`. */
+static void in_then_forge(const mote_args* a, mote_ret* r) {
+  (void)r;
+  __asm__ volatile("movq %0, %%xmm8\n"
+                   "inb $0x10, %%al\n" FORGE_RESULT_FROM_XMM8
+                   :
+                   : "r"(mote_arg_u64(a, 0))
+                   : "rax", "rcx", "rdi", "xmm8", "memory");
+}
+
+/* The same with string I/O (`insb` into the output buffer), which KVM always emulates. */
+static void insb_then_forge(const mote_args* a, mote_ret* r) {
+  (void)r;
+  __asm__ volatile("movq %0, %%xmm8\n"
+                   "movq mote_rt_boot(%%rip), %%rcx\n"
+                   "movq 40(%%rcx), %%rdi\n"
+                   "movl $0x10, %%edx\n"
+                   "insb\n" FORGE_RESULT_FROM_XMM8
+                   :
+                   : "r"(mote_arg_u64(a, 0))
+                   : "rax", "rcx", "rdx", "rdi", "xmm8", "memory");
 }
 
 /* rep outsb of 4 bytes from an unmapped address to the LOG port (string I/O). */
@@ -88,8 +131,8 @@ NOARGS(alignment_check, {
 })
 
 /* RFLAGS.TF by popf: a single-step trap after the next instruction. */
-NOARGS(single_step, __asm__ volatile("pushfq\n orq $0x100, (%%rsp)\n popfq\n nop\n nop" : : : "memory",
-                                     "cc"))
+NOARGS(single_step,
+       __asm__ volatile("pushfq\n orq $0x100, (%%rsp)\n popfq\n nop\n nop" : : : "memory", "cc"))
 
 /* SSE divide by zero with the exception unmasked in MXCSR: #XM. */
 NOARGS(simd_exception, {
@@ -113,6 +156,20 @@ NOARGS(stack_segment_fault, __asm__ volatile("movabsq $0x8000000000001000, %%rsp
 /* rdpmc without CR4.PCE: #GP. */
 NOARGS(do_rdpmc, __asm__ volatile("rdpmc" : : "c"(0) : "rax", "rdx"))
 
+/* 1/x with SSE and with x87: +inf for x = 0 under the default MXCSR and x87 control word (all
+ * exceptions masked), so the tests can see an unmasked state never outlives a restore. */
+static void sse_inverse(const mote_args* a, mote_ret* r) {
+  float x = mote_arg_f32(a, 0), q = 1.0f;
+  __asm__ volatile("divss %1, %0" : "+x"(q) : "x"(x));
+  mote_ret_f32(r, q);
+}
+
+static void x87_inverse(const mote_args* a, mote_ret* r) {
+  double x = mote_arg_f64(a, 0), q;
+  __asm__ volatile("fldl %1\n fld1\n fdivp\n fstpl %0" : "=m"(q) : "m"(x));
+  mote_ret_f64(r, q);
+}
+
 /* ---- Unprivileged instructions that work: rdtsc, cpuid ---- */
 
 static void do_rdtsc(const mote_args* a, mote_ret* r) {
@@ -124,7 +181,9 @@ static void do_rdtsc(const mote_args* a, mote_ret* r) {
 
 static void do_cpuid(const mote_args* a, mote_ret* r) {
   uint32_t eax, ebx, ecx, edx;
-  __asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(mote_arg_u32(a, 0)), "c"(0));
+  __asm__ volatile("cpuid"
+                   : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx)
+                   : "a"(mote_arg_u32(a, 0)), "c"(0));
   mote_ret_u64(r, ((uint64_t)ebx << 32) | eax);
 }
 
@@ -151,6 +210,8 @@ int mote_main(void) {
       {"outl_0x12", "void()", outl_0x12},
       {"in_port", "u32(u32)", in_port},
       {"outsb_unmapped", "void()", outsb_unmapped},
+      {"in_then_forge", "void(u64)", in_then_forge},
+      {"insb_then_forge", "void(u64)", insb_then_forge},
       {"hlt", "void()", do_hlt},
       {"cli", "void()", do_cli},
       {"sti", "void()", do_sti},
@@ -177,6 +238,8 @@ int mote_main(void) {
       {"x87_exception", "void()", x87_exception},
       {"stack_segment_fault", "void()", stack_segment_fault},
       {"rdpmc", "void()", do_rdpmc},
+      {"sse_inverse", "f32(f32)", sse_inverse},
+      {"x87_inverse", "f64(f64)", x87_inverse},
       {"rdtsc", "u64()", do_rdtsc},
       {"cpuid", "u64(u32)", do_cpuid},
       {"sgdt", "u64()", do_sgdt},

@@ -1,5 +1,6 @@
-/* hostile_result: a guest that ends calls with hand-made, malformed RESULT (and LOG, ABORT,
- * HOST_CALL) messages written straight into the output buffer, to pin down the host's checks. */
+/* hostile_result: a test guest that ends calls with hand-made, malformed messages. */
+/* RESULT (and LOG, ABORT, HOST_CALL) messages written straight into the output buffer and sent
+ * with a raw `out`, to pin down each of the host's checks. */
 #include "hostile.h"
 
 #define MAGIC MOTE_MESSAGE_MAGIC

@@ -1,5 +1,6 @@
-/* hostile_storm: a guest that floods the host with exits: host calls and log records by the
- * hundred thousand, to show the host keeps count and survives. */
+/* hostile_storm: a test guest that floods the host with exits (host calls, log records). */
+/* Host calls and log records by the hundred thousand, to show the host keeps count and
+ * survives. */
 #include "hostile.h"
 
 /* n calls of host_noop(i) (the test's host function returns its argument); returns how many

@@ -22,6 +22,11 @@ inline constexpr std::uint64_t kCr0 = 0x8005'0033;  // PE MP ET NE WP AM PG
 inline constexpr std::uint64_t kCr4 = 0x620;        // PAE OSFXSR OSXMMEXCPT
 inline constexpr std::uint64_t kEfer = 0xD00;       // LME LMA NXE (no SCE: SYSCALL is #UD)
 inline constexpr std::uint64_t kInitialRflags = 0x2;
+// IA32_LSTAR points into the unmapped null page. With EFER.SCE clear, SYSCALL raises #UD on real
+// hardware; kvm_pvm instead jumps to LSTAR in ring 3, which then faults here and is reported as
+// the #UD it should have been (describe_fault).
+inline constexpr std::uint32_t kMsrLstar = 0xc0000082;
+inline constexpr std::uint64_t kSyscallTrap = 0xfc0;
 inline constexpr unsigned kExceptionVectors = 32;
 
 // A segment register as KVM describes it (hypervisor-neutral mirror of kvm_segment).
