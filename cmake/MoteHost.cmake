@@ -41,6 +41,9 @@ function(mote_host_target target)
       endif()
     endif()
     list(APPEND link_flags -fsanitize=${MOTE_SANITIZE})
+    # Lets code adapt to the runtime (GCC has no macro for UBSan): e.g. skip RSS budgets that
+    # ASan's quarantine breaks, or let a seccomp filter allow what the sanitizer runtimes call.
+    target_compile_definitions(${target} PRIVATE MOTE_SANITIZED=1)
   endif()
   if(MOTE_FUZZ)
     # Coverage for libFuzzer in all host code; only the fuzz executables link its runtime

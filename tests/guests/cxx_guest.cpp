@@ -34,6 +34,19 @@ mote::Expected<std::int32_t> divide(std::int32_t a, std::int32_t b) {
 
 }  // namespace
 
+// Keeps allocating with new until the heap is exhausted: new aborts (no exceptions in guests).
+void exhaust_heap_with_new() {
+  struct Node {
+    Node* next;
+    char payload[65536 - sizeof(Node*)];
+  };
+  static Node* volatile head = nullptr;  // volatile: the allocations are observable, not elided
+  for (;;) head = new Node{head, {}};
+}
+
+// A panic-style failure: taking the value of an Expected that holds an error.
+std::int32_t panic() { return divide(1, 0).value(); }
+
 int mote_main() {
   int rc = 0;
   rc |= mote::register_function("init_value", init_value);
@@ -41,5 +54,7 @@ int mote_main() {
   rc |= mote::register_function("greet", greet);
   rc |= mote::register_function("host_add_via_cxx", host_add_via_cxx);
   rc |= mote::register_function("divide", divide);
+  rc |= mote::register_function("exhaust_heap_with_new", exhaust_heap_with_new);
+  rc |= mote::register_function("panic", panic);
   return rc;
 }

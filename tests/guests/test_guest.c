@@ -301,6 +301,29 @@ static void cpu_state_read(const mote_args* a, mote_ret* r) {
   mote_ret_string(r, text, (size_t)n);
 }
 
+/* ---- Heap exhaustion ---- */
+
+/* Allocates `block`-byte blocks until malloc returns NULL, frees them all, returns how many it got:
+ * exhaustion is reported to the caller, not fatal. */
+static void alloc_until_null(const mote_args* a, mote_ret* r) {
+  uint32_t block = mote_arg_u32(a, 0);
+  void** list = 0;
+  uint64_t count = 0;
+  for (;;) {
+    void** p = (void**)malloc(block < sizeof(void*) ? sizeof(void*) : block);
+    if (p == 0) break;
+    *p = list;
+    list = p;
+    ++count;
+  }
+  while (list != 0) {
+    void** next = (void**)*list;
+    free(list);
+    list = next;
+  }
+  mote_ret_u64(r, count);
+}
+
 /* ---- For the cancellation tests ---- */
 
 static void spin(const mote_args* a, mote_ret* r) {
@@ -362,6 +385,7 @@ int mote_main(void) {
       {"cpu_state_dirty", "void(u64)", cpu_state_dirty},
       {"cpu_state_read", "string()", cpu_state_read},
       {"spin", "void()", spin},
+      {"alloc_until_null", "u64(u32)", alloc_until_null},
       {"call_host_slow", "i32()", call_host_slow},
   };
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; ++i) {
