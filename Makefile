@@ -86,8 +86,9 @@ $(FUZZ_RUNS): fuzz-%: fuzz-build
 		-rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/$*- \
 		$(FUZZ_ARGS) $(FUZZ_BUILD)/corpus/$* fuzz/corpus/$* 2> $(FUZZ_BUILD)/$*.log \
 		|| { tail -n 60 $(FUZZ_BUILD)/$*.log; echo "fuzz: $* FAILED (log: $(FUZZ_BUILD)/$*.log)"; exit 1; }
-	@grep -E '^(stat::number_of_executed_units|stat::new_units_added)|^Done' $(FUZZ_BUILD)/$*.log \
-		| sed 's/^/  /'
+	@echo "fuzz: $* passed: $$(grep -E '^Done' $(FUZZ_BUILD)/$*.log), $$(grep -oE 'cov: [0-9]+' \
+		$(FUZZ_BUILD)/$*.log | tail -n 1), $$(grep -E '^stat::new_units_added' $(FUZZ_BUILD)/$*.log \
+		| awk '{print $$2}') new inputs"
 
 # Regenerates the seed corpus in fuzz/corpus (checked in) from the library's encoders and a
 # stripped empty_guest of the normal build.

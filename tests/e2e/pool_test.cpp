@@ -1,4 +1,4 @@
-// End to end: SandboxPool leases restored sandboxes to many threads, within its bound, and cleans up.
+// End to end: SandboxPool leases restored sandboxes to many threads, within bounds, and cleans up.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -34,6 +34,12 @@ SandboxPool make_pool(PoolOptions options, SnapshotPtr snapshot = initialised_sn
   return std::move(pool).value();
 }
 
+template <class T>
+void raise_to(std::atomic<T>& most, T value) {
+  for (T m = most.load(); value > m && !most.compare_exchange_weak(m, value);) {
+  }
+}
+
 TEST(Pool, TenThousandLeasesOnFourThreadsStartRestoredAndStayWithinMax) {
   constexpr int kThreads = 4, kCycles = 2500;
   constexpr std::size_t kMax = 4;
@@ -49,13 +55,10 @@ TEST(Pool, TenThousandLeasesOnFourThreadsStartRestoredAndStayWithinMax) {
           ++failures;
           continue;
         }
-        const int now = ++leased;
-        for (int m = most_leased.load(); now > m && !most_leased.compare_exchange_weak(m, now);) {
-        }
-        const std::size_t live = pool.stats().live;
-        for (std::size_t m = most_live.load(); live > m && !most_live.compare_exchange_weak(m, live);) {
-        }
-        auto count = (*lease)->call<std::int64_t>("counter_increment");  // 1: each lease is restored
+        raise_to(most_leased, ++leased);
+        raise_to(most_live, pool.stats().live);
+        // 1 every time: each lease starts restored.
+        auto count = (*lease)->call<std::int64_t>("counter_increment");
         auto sum = (*lease)->call<std::int32_t>("add", t, i);
         if (!count || *count != 1 || !sum || *sum != t + i) ++failures;
         --leased;

@@ -1,4 +1,4 @@
-/* bench_guest: the cheapest possible call and host round trip, and page dirtying, for benchmarks. */
+/* bench_guest: the cheapest call and host round trip, and page dirtying, for the benchmarks. */
 #include <mote/guest.h>
 
 #define BENCH_PAGE_SIZE 4096u

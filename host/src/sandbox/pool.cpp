@@ -13,8 +13,8 @@ namespace mote {
 
 namespace detail {
 
-// What the pool and its leases share. The lock guards only the idle list and the counters: creating,
-// restoring and destroying sandboxes happen outside it.
+// What the pool and its leases share. The lock guards only the idle list and the counters:
+// creating, restoring and destroying sandboxes happen outside it.
 struct PoolCore {
   PoolCore(SnapshotPtr s, HostFunctions h, SandboxConfig c, PoolOptions o)
       : snapshot(std::move(s)), host_functions(std::move(h)), config(std::move(c)), options(o) {}
@@ -131,7 +131,9 @@ void PooledSandbox::discard() noexcept {
 Result<SandboxPool> SandboxPool::create(SnapshotPtr snapshot, HostFunctions host_functions,
                                         SandboxConfig config, PoolOptions options) {
   if (!snapshot) return fail(ErrorKind::InvalidSnapshot, "no snapshot given for the pool");
-  if (options.max_size == 0) return fail(ErrorKind::InvalidConfig, "pool max_size must be at least 1");
+  if (options.max_size == 0) {
+    return fail(ErrorKind::InvalidConfig, "pool max_size must be at least 1");
+  }
   if (options.initial_size > options.max_size) {
     return fail(ErrorKind::InvalidConfig,
                 fmt::format("pool initial_size {} exceeds max_size {}", options.initial_size,

@@ -146,9 +146,14 @@ Result<void> Sandbox::Impl::reset_dirty_pages() {
   std::vector<std::uint64_t>& pages = dirty;
   std::uint64_t guest_dirty = 0;
   for (std::uint64_t w : pages) guest_dirty += static_cast<std::uint64_t>(std::popcount(w));
+  const MemoryImage& image = base->state().memory;
   const auto copy_page = [&](std::uint64_t page) {
-    std::memcpy(memory.host_base() + page * kPageSize, base->state().memory.bytes().data() + page * kPageSize,
-                kPageSize);
+    std::uint8_t* to = memory.host_base() + page * kPageSize;
+    if (image.stores(page)) {
+      std::memcpy(to, image.bytes().data() + page * kPageSize, kPageSize);
+    } else {
+      std::memset(to, 0, kPageSize);  // a hole: reading it would allocate a zero page
+    }
   };
   for (std::size_t word = 0; word < pages.size(); ++word) {
     for (std::uint64_t bits = pages[word]; bits != 0; bits &= bits - 1) {

@@ -103,6 +103,7 @@ Result<MemoryImage> MemoryImage::capture(std::span<const std::uint8_t> memory) {
     std::uint64_t end = page;  // a run of non-zero pages, written with one pwrite
     while (end < pages && !is_zero_page(memory.data() + end * kPageSize)) {
       sha.update_u64(end).update({memory.data() + end * kPageSize, kPageSize});
+      image.mark_stored(end);
       ++end;
     }
     const std::uint64_t offset = page * kPageSize, length = (end - page) * kPageSize;
@@ -112,7 +113,6 @@ Result<MemoryImage> MemoryImage::capture(std::span<const std::uint8_t> memory) {
       if (n <= 0) return std::unexpected(os_error("write of snapshot memory"));
       done += static_cast<std::uint64_t>(n);
     }
-    image.stored_pages_ += end - page;
     page = end;
   }
   image.digest_ = sha.finish();
@@ -138,7 +138,7 @@ Result<MemoryImage> MemoryImage::adopt(int fd, std::uint64_t offset, std::uint64
       const std::uint8_t* p = image.view_ + page * kPageSize;
       if (is_zero_page(p)) continue;
       sha.update_u64(page).update({p, kPageSize});
-      ++image.stored_pages_;
+      image.mark_stored(page);
     }
   }
   image.digest_ = sha.finish();
@@ -151,6 +151,7 @@ MemoryImage::MemoryImage(MemoryImage&& o) noexcept
       size_(o.size_),
       view_(std::exchange(o.view_, nullptr)),
       stored_pages_(o.stored_pages_),
+      stored_(std::move(o.stored_)),
       digest_(o.digest_) {}
 
 MemoryImage::~MemoryImage() {

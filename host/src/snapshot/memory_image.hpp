@@ -47,6 +47,11 @@ class MemoryImage {
   std::uint64_t size() const noexcept { return size_; }
   std::span<const std::uint8_t> bytes() const noexcept { return {view_, size_}; }
   std::uint64_t stored_pages() const noexcept { return stored_pages_; }
+  // Whether page `page` holds data (else it is a zero page: restore writes zeros instead of
+  // reading the hole, which would make the kernel allocate a zero-filled page for it).
+  bool stores(std::uint64_t page) const noexcept {
+    return page / 64 < stored_.size() && ((stored_[page / 64] >> (page % 64)) & 1) != 0;
+  }
   const Digest& digest() const noexcept { return digest_; }
 
   // SHA-256 over (little-endian page index, page bytes) of every non-zero page, in order. Zero
@@ -64,6 +69,12 @@ class MemoryImage {
   std::uint64_t size_ = 0;
   const std::uint8_t* view_ = nullptr;
   std::uint64_t stored_pages_ = 0;
+  std::vector<std::uint64_t> stored_;  // one bit per page: holds data
+  void mark_stored(std::uint64_t page) {
+    if (stored_.size() <= page / 64) stored_.resize(page / 64 + 1, 0);
+    stored_[page / 64] |= std::uint64_t{1} << (page % 64);
+    ++stored_pages_;
+  }
   Digest digest_{};
 };
 
