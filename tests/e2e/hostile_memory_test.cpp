@@ -10,36 +10,12 @@
 
 #include "memory/layout.hpp"
 #include "mote/abi.h"
-#include "test_sandbox.hpp"
+#include "hostile_support.hpp"
 
 namespace mote::test {
 namespace {
 
 const std::string kGuest = "hostile_memory";
-
-// After a hostile call: the sandbox is poisoned exactly when `poisoned`, a restore to `before`
-// makes it work again, and a new sandbox of the same guest in this process works.
-void expect_recovers(Sandbox& s, const SnapshotPtr& before, bool poisoned) {
-  EXPECT_EQ(s.poisoned(), poisoned);
-  auto next = s.call<std::int32_t>("ping", 1);
-  if (poisoned) {
-    ASSERT_FALSE(next);
-    EXPECT_EQ(next.error().kind(), ErrorKind::Poisoned);
-  } else {
-    ASSERT_TRUE(next) << next.error().to_string();
-    EXPECT_EQ(*next, 2);
-  }
-  auto restored = s.restore(before);
-  ASSERT_TRUE(restored) << restored.error().to_string();
-  EXPECT_FALSE(s.poisoned());
-  auto after = s.call<std::int32_t>("ping", 41);
-  ASSERT_TRUE(after) << after.error().to_string();
-  EXPECT_EQ(*after, 42);
-  Sandbox fresh = make_sandbox(kGuest);
-  auto ok = fresh.call<std::int32_t>("ping", 6);
-  ASSERT_TRUE(ok) << ok.error().to_string();
-  EXPECT_EQ(*ok, 7);
-}
 
 // The system regions of the default layout (they do not depend on the image).
 const Layout& system_layout() {
@@ -229,7 +205,7 @@ TEST_P(HostileMemoryFault, IsAPoisoningGuestFaultAndTheHostRecovers) {
       EXPECT_EQ(f.rip, address);  // the fetch itself faulted
     }
   }
-  expect_recovers(s, *before, true);
+  expect_recovers(s, *before, true, kGuest);
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, HostileMemoryFault, ::testing::ValuesIn(memory_cases()),
@@ -262,7 +238,7 @@ TEST_P(HostileMemoryNx, CodeCopiedIntoDataPagesDoesNotRun) {
                             f.address, GetParam().region)),
             std::string::npos)
       << r.error().message();
-  expect_recovers(s, *before, true);
+  expect_recovers(s, *before, true, kGuest);
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, HostileMemoryNx,
@@ -297,7 +273,7 @@ TEST_F(HostileMemory, TheBootInfoAndTheEntryStubAreReadable) {
   auto code = s.call<std::uint64_t>("read_u64", raw(l.entry_stub.base));
   ASSERT_TRUE(code) << code.error().to_string();
   EXPECT_EQ(*code & 0xffff, 0xe3dbu);  // fninit
-  expect_recovers(s, before, false);
+  expect_recovers(s, before, false, kGuest);
 }
 
 // Writes to its own .data and .bss succeed (they are the guest's), and a restore undoes them.
@@ -328,7 +304,7 @@ TEST_F(HostileMemory, JumpingIntoTheEntryStubReentersTheRuntime) {
   EXPECT_EQ(r.error().guest_code(), MOTE_STATUS_MALFORMED_MESSAGE);
   EXPECT_NE(r.error().message().find("unknown operation"), std::string::npos)
       << r.error().message();
-  expect_recovers(s, before, false);
+  expect_recovers(s, before, false, kGuest);
 }
 
 // The layout the guest reports agrees with the host's, so the cases above hit what they name.

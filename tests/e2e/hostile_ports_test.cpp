@@ -12,42 +12,12 @@
 
 #include "memory/layout.hpp"
 #include "mote/abi.h"
-#include "test_sandbox.hpp"
+#include "hostile_support.hpp"
 
 namespace mote::test {
 namespace {
 
 const std::string kGuest = "hostile_ports";
-
-Result<Value> call_any(Sandbox& s, std::string_view function, const std::vector<Value>& args = {}) {
-  const FunctionSignature* sig = s.find_function(function);
-  if (sig == nullptr) return fail(ErrorKind::UnknownFunction, std::string(function));
-  return s.call_dynamic(function, args, sig->result);
-}
-
-// After a hostile call: the sandbox is poisoned exactly when `poisoned`, a restore to `before`
-// makes it work again, and a new sandbox of the same guest in this process works.
-void expect_recovers(Sandbox& s, const SnapshotPtr& before, bool poisoned) {
-  EXPECT_EQ(s.poisoned(), poisoned);
-  auto next = s.call<std::int32_t>("ping", 1);
-  if (poisoned) {
-    ASSERT_FALSE(next);
-    EXPECT_EQ(next.error().kind(), ErrorKind::Poisoned);
-  } else {
-    ASSERT_TRUE(next) << next.error().to_string();
-    EXPECT_EQ(*next, 2);
-  }
-  auto restored = s.restore(before);
-  ASSERT_TRUE(restored) << restored.error().to_string();
-  EXPECT_FALSE(s.poisoned());
-  auto after = s.call<std::int32_t>("ping", 41);
-  ASSERT_TRUE(after) << after.error().to_string();
-  EXPECT_EQ(*after, 42);
-  Sandbox fresh = make_sandbox(kGuest);
-  auto ok = fresh.call<std::int32_t>("ping", 6);
-  ASSERT_TRUE(ok) << ok.error().to_string();
-  EXPECT_EQ(*ok, 7);
-}
 
 // ---- Faults ------------------------------------------------------------------------------------
 
@@ -154,7 +124,7 @@ TEST_P(HostilePortsFault, IsAPoisoningGuestFaultAndTheHostRecovers) {
     EXPECT_EQ(f.address, 0u);  // only page faults carry an address
     EXPECT_NE(f.rip, 0u);
   }
-  expect_recovers(s, *before, true);
+  expect_recovers(s, *before, true, kGuest);
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, HostilePortsFault, ::testing::ValuesIn(fault_cases()),
@@ -178,7 +148,7 @@ TEST_F(HostilePorts, InFromTheReturnPortIsAProtocolError) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind(), ErrorKind::GuestProtocol);
   EXPECT_EQ(r.error().message(), "guest read from port 0x10");
-  expect_recovers(s, before, true);
+  expect_recovers(s, before, true, kGuest);
 }
 
 TEST_F(HostilePorts, InFromTheHostCallPortIsAProtocolError) {
@@ -186,7 +156,7 @@ TEST_F(HostilePorts, InFromTheHostCallPortIsAProtocolError) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind(), ErrorKind::GuestProtocol);
   EXPECT_EQ(r.error().message(), "guest read from port 0x11");
-  expect_recovers(s, before, true);
+  expect_recovers(s, before, true, kGuest);
 }
 
 // OUT to the RETURN port from the middle of a function: the host takes whatever the output buffer
@@ -197,7 +167,7 @@ TEST_F(HostilePorts, AnEarlyOutToTheReturnPortIsJudgedByTheOutputBuffer) {
   EXPECT_EQ(r.error().kind(), ErrorKind::GuestProtocol);
   EXPECT_EQ(r.error().message(), fmt::format("expected message kind {}, got {}", MOTE_MSG_RESULT,
                                              MOTE_MSG_FUNCTION_TABLE));
-  expect_recovers(s, before, true);
+  expect_recovers(s, before, true, kGuest);
 }
 
 // An IN on an ABI port ends the call with a protocol error, but KVM keeps the IN pending and
@@ -222,7 +192,7 @@ TEST_P(HostilePortsAbandonedIn, NeverResumesAfterARestore) {
   EXPECT_NE(*p, static_cast<std::int32_t>(kSecret))
       << "the call resumed after the abandoned IN and returned the previous call's XMM8";
   EXPECT_EQ(*p, 2);
-  expect_recovers(s, *before, false);
+  expect_recovers(s, *before, false, kGuest);
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, HostilePortsAbandonedIn,
@@ -237,7 +207,7 @@ TEST_F(HostilePorts, RdtscAndCpuidWork) {
   auto leaf0 = s.call<std::uint64_t>("cpuid", std::uint32_t{0});
   ASSERT_TRUE(leaf0) << leaf0.error().to_string();
   EXPECT_GT(*leaf0 & 0xffffffffu, 0u);  // the highest standard leaf
-  expect_recovers(s, before, false);
+  expect_recovers(s, before, false, kGuest);
 }
 
 // Without CR4.UMIP, SGDT works in ring 3; it shows the guest's own GDT, not the host's.
@@ -247,7 +217,7 @@ TEST_F(HostilePorts, SgdtShowsTheGuestsOwnGdt) {
   auto base = s.call<std::uint64_t>("sgdt");
   ASSERT_TRUE(base) << base.error().to_string();
   EXPECT_EQ(*base, raw(layout->gdt.base));
-  expect_recovers(s, before, false);
+  expect_recovers(s, before, false, kGuest);
 }
 
 // ---- State a fault leaves behind never reaches the next call ------------------------------------

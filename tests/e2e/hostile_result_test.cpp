@@ -7,42 +7,12 @@
 #include <vector>
 
 #include "mote/abi.h"
-#include "test_sandbox.hpp"
+#include "hostile_support.hpp"
 
 namespace mote::test {
 namespace {
 
 const std::string kGuest = "hostile_result";
-
-Result<Value> call_any(Sandbox& s, std::string_view function, const std::vector<Value>& args = {}) {
-  const FunctionSignature* sig = s.find_function(function);
-  if (sig == nullptr) return fail(ErrorKind::UnknownFunction, std::string(function));
-  return s.call_dynamic(function, args, sig->result);
-}
-
-// After a hostile call: the sandbox is poisoned exactly when `poisoned`, a restore to `before`
-// makes it work again, and a new sandbox of the same guest in this process works.
-void expect_recovers(Sandbox& s, const SnapshotPtr& before, bool poisoned) {
-  EXPECT_EQ(s.poisoned(), poisoned);
-  auto next = s.call<std::int32_t>("ping", 1);
-  if (poisoned) {
-    ASSERT_FALSE(next);
-    EXPECT_EQ(next.error().kind(), ErrorKind::Poisoned);
-  } else {
-    ASSERT_TRUE(next) << next.error().to_string();
-    EXPECT_EQ(*next, 2);
-  }
-  auto restored = s.restore(before);
-  ASSERT_TRUE(restored) << restored.error().to_string();
-  EXPECT_FALSE(s.poisoned());
-  auto after = s.call<std::int32_t>("ping", 41);
-  ASSERT_TRUE(after) << after.error().to_string();
-  EXPECT_EQ(*after, 42);
-  Sandbox fresh = make_sandbox(kGuest);
-  auto ok = fresh.call<std::int32_t>("ping", 6);
-  ASSERT_TRUE(ok) << ok.error().to_string();
-  EXPECT_EQ(*ok, 7);
-}
 
 // ---- Every malformed message is a GuestProtocol error that poisons -----------------------------
 
@@ -169,7 +139,7 @@ TEST_P(HostileResultProtocol, IsAPoisoningProtocolErrorAndTheHostRecovers) {
   EXPECT_EQ(r.error().kind(), ErrorKind::GuestProtocol) << r.error().to_string();
   EXPECT_NE(r.error().message().find(c.excerpt), std::string::npos) << r.error().message();
   EXPECT_FALSE(r.error().fault());
-  expect_recovers(s, *before, true);
+  expect_recovers(s, *before, true, kGuest);
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, HostileResultProtocol, ::testing::ValuesIn(protocol_cases()),
@@ -192,21 +162,21 @@ TEST_F(HostileResult, AValidHandMadeResultIsAccepted) {
   auto r = s.call<std::int32_t>("valid_handmade");
   ASSERT_TRUE(r) << r.error().to_string();
   EXPECT_EQ(*r, 42);
-  expect_recovers(s, before, false);
+  expect_recovers(s, before, false, kGuest);
 }
 
 TEST_F(HostileResult, AStringFillingTheWholeOutputBufferIsAccepted) {
   auto r = s.call<std::string>("string_fills_buffer");
   ASSERT_TRUE(r) << r.error().to_string();
   EXPECT_EQ(*r, std::string(64 * 1024 - MOTE_RESULT_PAYLOAD_OFFSET, 'x'));
-  expect_recovers(s, before, false);
+  expect_recovers(s, before, false, kGuest);
 }
 
 TEST_F(HostileResult, AnEmptyStringAtTheMessageEndIsAccepted) {
   auto r = s.call<std::string>("string_empty_at_end");
   ASSERT_TRUE(r) << r.error().to_string();
   EXPECT_EQ(*r, "");
-  expect_recovers(s, before, false);
+  expect_recovers(s, before, false, kGuest);
 }
 
 // The host cannot tell a forged mote status from a real one: it is the guest's error, not a
@@ -217,7 +187,7 @@ TEST_F(HostileResult, AForgedMoteStatusIsReportedAsTheGuestsError) {
   EXPECT_EQ(r.error().kind(), ErrorKind::GuestError);
   EXPECT_EQ(r.error().guest_code(), MOTE_STATUS_UNKNOWN_FUNCTION);
   EXPECT_EQ(r.error().message(), "hostile!");
-  expect_recovers(s, before, false);
+  expect_recovers(s, before, false, kGuest);
 }
 
 TEST_F(HostileResult, TheLargestStatusCodeIsReportedAsTheGuestsError) {
@@ -226,7 +196,7 @@ TEST_F(HostileResult, TheLargestStatusCodeIsReportedAsTheGuestsError) {
   EXPECT_EQ(r.error().kind(), ErrorKind::GuestError);
   EXPECT_EQ(r.error().guest_code(), 0xFFFFFFFFu);
   EXPECT_EQ(r.error().message(), "hostile!");
-  expect_recovers(s, before, false);
+  expect_recovers(s, before, false, kGuest);
 }
 
 TEST_F(HostileResult, ALogRecordLongerThanTheLimitIsCutTo4KiB) {
@@ -265,7 +235,7 @@ TEST_F(HostileResult, AnAbortMessageLongerThanTheLimitIsCutTo1KiB) {
   EXPECT_EQ(r.error().guest_code(), 9u);
   EXPECT_EQ(r.error().message(),
             "guest aborted with code 9: " + std::string(MOTE_MAX_ABORT_MESSAGE, 'A'));
-  expect_recovers(s, before, true);
+  expect_recovers(s, before, true, kGuest);
 }
 
 // A smaller output buffer moves the bound the header size is checked against.

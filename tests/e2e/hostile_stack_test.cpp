@@ -8,42 +8,12 @@
 #include <vector>
 
 #include "memory/layout.hpp"
-#include "test_sandbox.hpp"
+#include "hostile_support.hpp"
 
 namespace mote::test {
 namespace {
 
 const std::string kGuest = "hostile_stack";
-
-Result<Value> call_any(Sandbox& s, std::string_view function, const std::vector<Value>& args = {}) {
-  const FunctionSignature* sig = s.find_function(function);
-  if (sig == nullptr) return fail(ErrorKind::UnknownFunction, std::string(function));
-  return s.call_dynamic(function, args, sig->result);
-}
-
-// After a hostile call: the sandbox is poisoned exactly when `poisoned`, a restore to `before`
-// makes it work again, and a new sandbox of the same guest in this process works.
-void expect_recovers(Sandbox& s, const SnapshotPtr& before, bool poisoned) {
-  EXPECT_EQ(s.poisoned(), poisoned);
-  auto next = s.call<std::int32_t>("ping", 1);
-  if (poisoned) {
-    ASSERT_FALSE(next);
-    EXPECT_EQ(next.error().kind(), ErrorKind::Poisoned);
-  } else {
-    ASSERT_TRUE(next) << next.error().to_string();
-    EXPECT_EQ(*next, 2);
-  }
-  auto restored = s.restore(before);
-  ASSERT_TRUE(restored) << restored.error().to_string();
-  EXPECT_FALSE(s.poisoned());
-  auto after = s.call<std::int32_t>("ping", 41);
-  ASSERT_TRUE(after) << after.error().to_string();
-  EXPECT_EQ(*after, 42);
-  Sandbox fresh = make_sandbox(kGuest);
-  auto ok = fresh.call<std::int32_t>("ping", 6);
-  ASSERT_TRUE(ok) << ok.error().to_string();
-  EXPECT_EQ(*ok, 7);
-}
 
 // The system regions of the default layout (they do not depend on the image).
 const Layout& system_layout() {
@@ -191,7 +161,7 @@ TEST_P(HostileStackFault, IsAPoisoningGuestFaultAndTheHostRecovers) {
       EXPECT_EQ(f.address, c.address) << r.error().message();
       break;
   }
-  expect_recovers(s, *before, true);
+  expect_recovers(s, *before, true, kGuest);
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, HostileStackFault, ::testing::ValuesIn(stack_cases()),
@@ -216,7 +186,7 @@ TEST_F(HostileStack, WhatFitsTheStackWorks) {
   auto d = s.call<std::uint64_t>("bounded_recursion", std::uint64_t{1500});
   ASSERT_TRUE(d) << d.error().to_string();
   EXPECT_EQ(*d, 1500u);
-  expect_recovers(s, before, false);
+  expect_recovers(s, before, false, kGuest);
 }
 
 // After a stack overflow and a restore, the whole stack is usable again.
