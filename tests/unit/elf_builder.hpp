@@ -133,7 +133,7 @@ inline Bytes build(const ElfSpec& spec) {
   for (const Elf64_Phdr& p : spec.phdrs) append(out, p);
   for (const auto& [offset, bytes] : spec.contents) {
     if (out.size() < offset + bytes.size()) out.resize(offset + bytes.size());
-    std::memcpy(out.data() + offset, bytes.data(), bytes.size());
+    if (!bytes.empty()) std::memcpy(out.data() + offset, bytes.data(), bytes.size());
   }
   if (out.size() < spec.min_size) out.resize(spec.min_size);
   return out;
